@@ -1,0 +1,230 @@
+//! One connection's shared state, and the table that maps socket ids to it.
+
+use parking_lot::{Mutex, RwLock};
+use std::any::Any;
+use std::fmt;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// Identifies one connection of one server for as long as it is open.
+///
+/// Ids are never confused across reuse: a slot's generation changes each
+/// time a connection leaves it, so an id kept after its connection closed
+/// simply finds nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketId(u64);
+
+impl SocketId {
+    pub(crate) fn new(index: u32, generation: u32) -> Self {
+        SocketId((u64::from(generation) << 32) | u64::from(index))
+    }
+    pub(crate) fn index(self) -> usize {
+        (self.0 & 0xffff_ffff) as usize
+    }
+    /// The id as one number, stable while the connection is open (for logs and maps).
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+    pub(crate) fn from_token(token: u64) -> Self {
+        SocketId(token)
+    }
+}
+
+impl fmt::Debug for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}.{}", self.0 & 0xffff_ffff, self.0 >> 32)
+    }
+}
+
+impl fmt::Display for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Which deadline is armed on a parked connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DeadlineKind {
+    /// No deadline.
+    None = 0,
+    /// The whole request head (or first frame) must arrive before it.
+    Head = 1,
+    /// The body must make progress before it.
+    Body = 2,
+    /// An idle keep-alive connection is closed at it.
+    Idle = 3,
+    /// A connection closing after an error answer is dropped at it.
+    Linger = 4,
+}
+
+impl DeadlineKind {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => DeadlineKind::Head,
+            2 => DeadlineKind::Body,
+            3 => DeadlineKind::Idle,
+            4 => DeadlineKind::Linger,
+            _ => DeadlineKind::None,
+        }
+    }
+}
+
+/// Scheduling states of the portable dispatcher (see `portable.rs`).
+pub(crate) mod sched {
+    pub(crate) const IDLE: u8 = 0;
+    pub(crate) const QUEUED: u8 = 1;
+    pub(crate) const BUSY: u8 = 2;
+    pub(crate) const BUSY_AGAIN: u8 = 3;
+}
+
+/// A connection: the socket, the protocol's state (locked by the one worker
+/// serving it), and what other threads may touch without that lock.
+pub(crate) struct Conn<S> {
+    pub(crate) id: SocketId,
+    pub(crate) stream: TcpStream,
+    pub(crate) state: Mutex<S>,
+    pub(crate) closed: AtomicBool,
+    pub(crate) lingering: AtomicBool,
+    /// Milliseconds since the server's epoch; 0 means none.
+    deadline: AtomicU64,
+    deadline_kind: AtomicU8,
+    pub(crate) sched: AtomicU8,
+    pub(crate) data: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl<S> Conn<S> {
+    pub(crate) fn new(id: SocketId, stream: TcpStream, state: S) -> Self {
+        Conn {
+            id,
+            stream,
+            state: Mutex::new(state),
+            closed: AtomicBool::new(false),
+            lingering: AtomicBool::new(false),
+            deadline: AtomicU64::new(0),
+            deadline_kind: AtomicU8::new(0),
+            sched: AtomicU8::new(sched::IDLE),
+            data: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_deadline(&self, kind: DeadlineKind, at_ms: u64) {
+        self.deadline_kind.store(kind as u8, Ordering::Relaxed);
+        self.deadline.store(
+            if kind == DeadlineKind::None {
+                0
+            } else {
+                at_ms.max(1)
+            },
+            Ordering::Release,
+        );
+    }
+
+    pub(crate) fn deadline(&self) -> (DeadlineKind, u64) {
+        let at = self.deadline.load(Ordering::Acquire);
+        (
+            DeadlineKind::from_u8(self.deadline_kind.load(Ordering::Relaxed)),
+            at,
+        )
+    }
+}
+
+struct Slot<T> {
+    generation: u32,
+    item: Option<T>,
+}
+
+/// Open connections by index, with generations; lookups take a read lock.
+pub(crate) struct Table<T> {
+    inner: RwLock<TableInner<T>>,
+}
+
+struct TableInner<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T: Clone> Table<T> {
+    pub(crate) fn new() -> Self {
+        Table {
+            inner: RwLock::new(TableInner {
+                slots: Vec::new(),
+                free: Vec::new(),
+                len: 0,
+            }),
+        }
+    }
+
+    /// Stores the item made by `make` for a fresh id.
+    pub(crate) fn insert<E>(&self, make: impl FnOnce(SocketId) -> Result<T, E>) -> Result<T, E> {
+        let mut t = self.inner.write();
+        let index = match t.free.pop() {
+            Some(i) => i,
+            None => {
+                t.slots.push(Slot {
+                    generation: 1,
+                    item: None,
+                });
+                (t.slots.len() - 1) as u32
+            }
+        };
+        let id = SocketId::new(index, t.slots[index as usize].generation);
+        match make(id) {
+            Ok(item) => {
+                t.slots[index as usize].item = Some(item.clone());
+                t.len += 1;
+                Ok(item)
+            }
+            Err(e) => {
+                t.free.push(index);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, id: SocketId) -> Option<T> {
+        let t = self.inner.read();
+        let slot = t.slots.get(id.index())?;
+        if SocketId::new(id.index() as u32, slot.generation) == id {
+            slot.item.clone()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn remove(&self, id: SocketId) -> Option<T> {
+        let mut t = self.inner.write();
+        let slot = t.slots.get_mut(id.index())?;
+        if SocketId::new(id.index() as u32, slot.generation) != id {
+            return None;
+        }
+        let item = slot.item.take()?;
+        slot.generation = slot.generation.wrapping_add(1).max(1);
+        t.free.push(id.index() as u32);
+        t.len -= 1;
+        Some(item)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.inner.read().len
+    }
+
+    /// Calls `f` on every item, under the read lock (keep `f` short).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
+        let t = self.inner.read();
+        for slot in &t.slots {
+            if let Some(item) = &slot.item {
+                f(item);
+            }
+        }
+    }
+}
+
+/// A connection shared between the table, workers and other threads.
+pub(crate) type ConnRef<S> = Arc<Conn<S>>;

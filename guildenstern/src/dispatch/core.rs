@@ -1,0 +1,665 @@
+//! The dispatcher-independent heart of a server: the connection table,
+//! accepting, serving a ready connection, closing, deadlines and stopping.
+
+use super::backend::Backend;
+use super::conn::{Conn, ConnRef, DeadlineKind, SocketId, Table};
+use super::server::{Control, Server};
+use super::{CloseCause, Dispatcher, Flow, Protocol};
+use crate::error::Error;
+use log::{Level, LevelFilter};
+use parking_lot::{Condvar, Mutex};
+use std::io::{self, Read};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The token of a server's listener in its poller.
+pub(crate) const LISTENER: u64 = 0;
+/// The token of a server's waker in its poller.
+pub(crate) const WAKER: u64 = 1;
+
+/// How long a lingering close drains before it gives up.
+const LINGER: Duration = Duration::from_secs(2);
+/// How many bytes a lingering close drains before it gives up.
+const LINGER_BYTES: usize = 64 * 1024;
+/// How long accepting pauses after the process ran out of descriptors.
+const ACCEPT_RETRY: Duration = Duration::from_millis(500);
+
+const NOT_PAUSED: u8 = 0;
+const PAUSED_CAP: u8 = 1;
+const PAUSED_ERROR: u8 = 2;
+
+/// Settings of the dispatch layer, shared by every protocol.
+#[derive(Clone, Debug)]
+pub(crate) struct DispatchConfig {
+    pub(crate) name: String,
+    pub(crate) address: IpAddr,
+    /// 0 means client mode: no listener, sockets are registered by hand.
+    pub(crate) port: u16,
+    /// Bind an ephemeral port chosen by the system (tests).
+    pub(crate) any_port: bool,
+    pub(crate) threads: usize,
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) log_level: LevelFilter,
+    pub(crate) max_connections: usize,
+    pub(crate) shutdown_grace: Duration,
+}
+
+impl DispatchConfig {
+    pub(crate) fn new(name: &str) -> Self {
+        DispatchConfig {
+            name: name.to_owned(),
+            address: IpAddr::from([0, 0, 0, 0]),
+            port: 0,
+            any_port: false,
+            threads: default_threads(),
+            dispatcher: Dispatcher::default(),
+            log_level: LevelFilter::Info,
+            max_connections: 10_000,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.threads == 0 || self.threads > 4096 {
+            return Err(Error::Config(format!(
+                "threads must be 1..=4096, not {}",
+                self.threads
+            )));
+        }
+        if self.max_connections == 0 {
+            return Err(Error::Config("max_connections must be at least 1".into()));
+        }
+        #[cfg(not(target_os = "linux"))]
+        if self.dispatcher == Dispatcher::Epoll {
+            return Err(Error::Config(
+                "the epoll dispatcher exists on Linux only".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Twice the cores, at least 8: handlers are synchronous and may block.
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .max(4)
+        * 2
+}
+
+/// What a protocol sees of the connection it is serving.
+pub(crate) struct Io<'a, P: Protocol> {
+    pub(crate) core: &'a Arc<Core<P>>,
+    pub(crate) conn: &'a ConnRef<P::State>,
+}
+
+impl<P: Protocol> Io<'_, P> {
+    pub(crate) fn stream(&self) -> &TcpStream {
+        &self.conn.stream
+    }
+    pub(crate) fn id(&self) -> SocketId {
+        self.conn.id
+    }
+    /// Arms `kind` to fire `after` from now (replacing any armed deadline).
+    pub(crate) fn set_deadline(&self, kind: DeadlineKind, after: Duration) {
+        self.conn
+            .set_deadline(kind, self.core.now_ms() + after.as_millis() as u64);
+    }
+    pub(crate) fn deadline_kind(&self) -> DeadlineKind {
+        self.conn.deadline().0
+    }
+    pub(crate) fn stopping(&self) -> bool {
+        self.core.stopping()
+    }
+}
+
+/// One running server.
+pub(crate) struct Core<P: Protocol> {
+    pub(crate) proto: P,
+    pub(crate) cfg: DispatchConfig,
+    pub(crate) table: Table<ConnRef<P::State>>,
+    pub(crate) backend: Backend,
+    listener: Mutex<Option<TcpListener>>,
+    local_addr: Option<SocketAddr>,
+    epoch: Instant,
+    stopping: AtomicBool,
+    accept_paused: AtomicU8,
+    accept_resume_at: AtomicU64,
+    last_accept_log: AtomicU64,
+    live_workers: Mutex<usize>,
+    workers_cv: Condvar,
+    finished: Mutex<bool>,
+    finished_cv: Condvar,
+    pub(crate) timer_cv: Condvar,
+    pub(crate) timer_lock: Mutex<()>,
+    lingering: Mutex<Vec<(SocketId, CloseCause, String)>>,
+    handled: AtomicUsize,
+}
+
+/// Binds (unless in client mode), spawns the workers and the housekeeping
+/// thread, and returns the running server.
+pub(crate) fn start<P: Protocol>(proto: P, cfg: DispatchConfig) -> Result<Server, Error> {
+    cfg.validate()?;
+    let listener = if cfg.port != 0 || cfg.any_port {
+        let addr = SocketAddr::new(cfg.address, if cfg.any_port { 0 } else { cfg.port });
+        let l = TcpListener::bind(addr).map_err(|e| Error::Bind(addr, e))?;
+        l.set_nonblocking(true).map_err(Error::Io)?;
+        Some(l)
+    } else {
+        None
+    };
+    let local_addr = match &listener {
+        Some(l) => Some(l.local_addr().map_err(Error::Io)?),
+        None => None,
+    };
+    if let Some(limit) = super::sys::nofile_limit() {
+        if limit < (cfg.max_connections as u64).saturating_add(64) {
+            log::debug!(target: "guildenstern",
+                "[{}] open-file limit {} is below max_connections {}; accepting pauses when descriptors run out",
+                cfg.name, limit, cfg.max_connections);
+        }
+    }
+    let backend = match cfg.dispatcher {
+        #[cfg(target_os = "linux")]
+        Dispatcher::Epoll => Backend::Epoll(super::epoll::EpollBackend::new().map_err(Error::Io)?),
+        #[cfg(not(target_os = "linux"))]
+        Dispatcher::Epoll => unreachable!("validated"),
+        Dispatcher::Portable => {
+            Backend::Portable(super::portable::PortableBackend::new().map_err(Error::Io)?)
+        }
+    };
+    let core = Arc::new(Core {
+        proto,
+        table: Table::new(),
+        backend,
+        listener: Mutex::new(None),
+        local_addr,
+        epoch: Instant::now(),
+        stopping: AtomicBool::new(false),
+        accept_paused: AtomicU8::new(NOT_PAUSED),
+        accept_resume_at: AtomicU64::new(0),
+        last_accept_log: AtomicU64::new(0),
+        live_workers: Mutex::new(0),
+        workers_cv: Condvar::new(),
+        finished: Mutex::new(false),
+        finished_cv: Condvar::new(),
+        timer_cv: Condvar::new(),
+        timer_lock: Mutex::new(()),
+        lingering: Mutex::new(Vec::new()),
+        handled: AtomicUsize::new(0),
+        cfg,
+    });
+    if let Some(l) = &listener {
+        core.backend
+            .add_listener(l.as_raw_fd())
+            .map_err(Error::Io)?;
+    }
+    *core.listener.lock() = listener;
+    let server = Server::new(core.clone());
+    *core.live_workers.lock() = core.cfg.threads;
+    let spawned = Core::spawn_threads(&core, &server);
+    if let Err(e) = spawned {
+        core.stop();
+        return Err(Error::Io(e));
+    }
+    core.log(
+        Level::Info,
+        format_args!("serving on {}", core.describe_addr()),
+    );
+    Ok(server)
+}
+
+impl<P: Protocol> Core<P> {
+    fn spawn_threads(core: &Arc<Self>, server: &Server) -> io::Result<()> {
+        for i in 0..core.cfg.threads {
+            let c = core.clone();
+            let s = server.clone();
+            std::thread::Builder::new()
+                .name(format!("{}-{}", core.cfg.name, i))
+                .spawn(move || {
+                    c.proto.thread_start(&s);
+                    c.backend.run_worker(&c);
+                    c.proto.thread_stop(&s);
+                    c.worker_exited();
+                })?;
+        }
+        if let Backend::Portable(_) = &core.backend {
+            let c = core.clone();
+            std::thread::Builder::new()
+                .name(format!("{}-poll", core.cfg.name))
+                .spawn(move || super::portable::run_poller(&c))?;
+        }
+        let c = core.clone();
+        std::thread::Builder::new()
+            .name(format!("{}-timer", core.cfg.name))
+            .spawn(move || super::timer::run(&c))?;
+        Ok(())
+    }
+
+    fn describe_addr(&self) -> String {
+        match self.local_addr {
+            Some(a) => a.to_string(),
+            None => "no port (client mode)".into(),
+        }
+    }
+
+    /// Milliseconds since this server started.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn server(self: &Arc<Self>) -> Server {
+        Server::new(self.clone())
+    }
+
+    /// Logs with the server's name and the current thread, if the server's level allows.
+    pub(crate) fn log(&self, level: Level, args: std::fmt::Arguments<'_>) {
+        if level <= self.cfg.log_level {
+            let t = std::thread::current();
+            log::log!(target: "guildenstern", level, "[{} {}] {}", self.cfg.name, t.name().unwrap_or("?"), args);
+        }
+    }
+
+    /// Adds a connected socket to the server and starts watching it.
+    pub(crate) fn register(self: &Arc<Self>, stream: TcpStream) -> io::Result<SocketId> {
+        stream.set_nonblocking(true)?;
+        let _ = stream.set_nodelay(true);
+        let conn = self.table.insert(|id| -> io::Result<_> {
+            Ok(Arc::new(Conn::new(id, stream, self.proto.new_state())))
+        })?;
+        {
+            let mut st = conn.state.lock();
+            self.proto.on_open(
+                &Io {
+                    core: self,
+                    conn: &conn,
+                },
+                &mut st,
+            );
+        }
+        if let Err(e) = self.backend.add(&conn) {
+            self.close(
+                &conn,
+                CloseCause::NetError,
+                format!("cannot watch socket: {e}"),
+            );
+            return Err(e);
+        }
+        Ok(conn.id)
+    }
+
+    /// Accepts until the backlog is empty, the cap is reached or an error pauses accepting.
+    /// Called by one thread at a time (the listener is one-shot or owned by the poller).
+    pub(crate) fn accept_ready(self: &Arc<Self>) {
+        loop {
+            if self.stopping() {
+                return;
+            }
+            if self.table.len() >= self.cfg.max_connections {
+                self.accept_paused.store(PAUSED_CAP, Ordering::SeqCst);
+                // A connection may have closed between the check and the store.
+                if self.table.len() < self.cfg.max_connections
+                    && self
+                        .accept_paused
+                        .compare_exchange(
+                            PAUSED_CAP,
+                            NOT_PAUSED,
+                            Ordering::SeqCst,
+                            Ordering::SeqCst,
+                        )
+                        .is_ok()
+                {
+                    continue;
+                }
+                self.log(
+                    Level::Warn,
+                    format_args!(
+                        "connection cap {} reached; accepting paused",
+                        self.cfg.max_connections
+                    ),
+                );
+                return;
+            }
+            let accepted = match &*self.listener.lock() {
+                Some(l) => l.accept(),
+                None => return,
+            };
+            match accepted {
+                Ok((stream, _peer)) => {
+                    if let Err(e) = self.register(stream) {
+                        self.log(
+                            Level::Warn,
+                            format_args!("cannot register accepted socket: {e}"),
+                        );
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.rearm_listener();
+                    return;
+                }
+                Err(e) if is_transient_accept_error(&e) => continue,
+                Err(e) => {
+                    let now = self.now_ms();
+                    let last = self.last_accept_log.load(Ordering::Relaxed);
+                    if last == 0 || now.saturating_sub(last) >= 1000 {
+                        self.last_accept_log.store(now.max(1), Ordering::Relaxed);
+                        self.log(
+                            Level::Error,
+                            format_args!(
+                                "accept failed: {e}; pausing accepting for {} ms",
+                                ACCEPT_RETRY.as_millis()
+                            ),
+                        );
+                    }
+                    self.accept_resume_at
+                        .store(now + ACCEPT_RETRY.as_millis() as u64, Ordering::SeqCst);
+                    self.accept_paused.store(PAUSED_ERROR, Ordering::SeqCst);
+                    self.timer_cv.notify_all();
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn rearm_listener(&self) {
+        if let Some(l) = &*self.listener.lock() {
+            if let Err(e) = self.backend.rearm_listener(l.as_raw_fd()) {
+                self.log(Level::Error, format_args!("cannot re-arm listener: {e}"));
+            }
+        }
+    }
+
+    /// Resumes accepting if it was paused for `reason` (called when a
+    /// connection closes, and by the housekeeping thread).
+    pub(crate) fn resume_accepting(self: &Arc<Self>, reason: u8) {
+        if self
+            .accept_paused
+            .compare_exchange(reason, NOT_PAUSED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            self.log(Level::Debug, format_args!("accepting resumed"));
+            self.backend.resume_accepting(self);
+        }
+    }
+
+    /// Called by the housekeeping thread: resumes accepting when a pause is over.
+    pub(crate) fn check_accept_pause(self: &Arc<Self>, now: u64) {
+        match self.accept_paused.load(Ordering::SeqCst) {
+            PAUSED_ERROR if now >= self.accept_resume_at.load(Ordering::SeqCst) => {
+                self.resume_accepting(PAUSED_ERROR)
+            }
+            PAUSED_CAP if self.table.len() < self.cfg.max_connections => {
+                self.resume_accepting(PAUSED_CAP)
+            }
+            _ => {}
+        }
+    }
+
+    /// Serves a ready connection on the calling worker; returns whether the
+    /// connection must be handed back to the poller (still open).
+    pub(crate) fn serve_ready(self: &Arc<Self>, conn: &ConnRef<P::State>) -> bool {
+        let flow = {
+            let mut st = conn.state.lock();
+            if conn.is_closed() {
+                return false;
+            }
+            if conn.lingering.load(Ordering::Acquire) {
+                drain_lingering(&conn.stream)
+            } else {
+                self.handled.fetch_add(1, Ordering::Relaxed);
+                self.proto.on_ready(&Io { core: self, conn }, &mut st)
+            }
+        };
+        match flow {
+            Flow::Park => !conn.is_closed(),
+            Flow::Close(cause, msg) => {
+                let (cause, msg) = self.take_linger_cause(conn.id).unwrap_or((cause, msg));
+                self.close(conn, cause, msg);
+                false
+            }
+            Flow::Linger(cause, msg) => {
+                let _ = conn.stream.shutdown(Shutdown::Write);
+                conn.lingering.store(true, Ordering::Release);
+                self.lingering.lock().push((conn.id, cause, msg));
+                conn.set_deadline(
+                    DeadlineKind::Linger,
+                    self.now_ms() + LINGER.as_millis() as u64,
+                );
+                !conn.is_closed()
+            }
+        }
+    }
+
+    fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
+        let mut l = self.lingering.lock();
+        let i = l.iter().position(|(c, _, _)| *c == id)?;
+        let (_, cause, msg) = l.swap_remove(i);
+        Some((cause, msg))
+    }
+
+    /// Closes a connection from any thread; the on-close callback runs once.
+    pub(crate) fn close(
+        self: &Arc<Self>,
+        conn: &ConnRef<P::State>,
+        cause: CloseCause,
+        msg: String,
+    ) {
+        if conn.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Err(e) = self.backend.remove(conn) {
+            self.log(Level::Debug, format_args!("deregistering {}: {e}", conn.id));
+        }
+        let _ = conn.stream.shutdown(Shutdown::Both);
+        self.table.remove(conn.id);
+        let level = if cause.is_normal() {
+            Level::Debug
+        } else {
+            Level::Info
+        };
+        self.log(
+            level,
+            format_args!("socket {} closed: {cause}: {msg}", conn.id),
+        );
+        self.proto.on_close(&self.server(), conn.id, cause, &msg);
+        if self.table.len() < self.cfg.max_connections {
+            self.resume_accepting(PAUSED_CAP);
+        }
+    }
+
+    /// Closes the connection with this id; false when it is not open.
+    pub(crate) fn close_id(self: &Arc<Self>, id: SocketId, cause: CloseCause, msg: String) -> bool {
+        match self.table.get(id) {
+            Some(c) => {
+                self.close(&c, cause, msg);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Fires the deadlines that passed; skips connections a worker is serving.
+    pub(crate) fn fire_deadlines(self: &Arc<Self>, now: u64, expired: &mut Vec<ConnRef<P::State>>) {
+        self.table.for_each(|c| {
+            let (_, at) = c.deadline();
+            if at != 0 && at <= now {
+                expired.push(c.clone());
+            }
+        });
+        for c in expired.drain(..) {
+            let Some(mut st) = c.state.try_lock() else {
+                continue;
+            };
+            let (kind, at) = c.deadline();
+            if c.is_closed() || at == 0 || at > now {
+                continue;
+            }
+            if kind == DeadlineKind::Linger {
+                drop(st);
+                let (cause, msg) = self
+                    .take_linger_cause(c.id)
+                    .unwrap_or((CloseCause::ProtocolViolated, String::new()));
+                self.close(&c, cause, msg);
+                continue;
+            }
+            self.proto.on_deadline(&c.stream, &mut st, kind);
+            drop(st);
+            let what = match kind {
+                DeadlineKind::Head => "request head not received in time",
+                DeadlineKind::Body => "request body made no progress in time",
+                DeadlineKind::Idle => "idle",
+                _ => "deadline passed",
+            };
+            self.close(&c, CloseCause::TimedOut, what.to_owned());
+        }
+    }
+
+    /// Stops accepting and tells every worker to finish; returns at once.
+    pub(crate) fn stop(&self) {
+        if self.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.log(Level::Info, format_args!("stopping"));
+        if let Some(l) = self.listener.lock().take() {
+            let _ = self.backend.remove_listener(l.as_raw_fd());
+        }
+        self.backend.wake_all();
+        let _g = self.timer_lock.lock();
+        self.timer_cv.notify_all();
+    }
+
+    fn worker_exited(&self) {
+        let mut n = self.live_workers.lock();
+        *n -= 1;
+        if *n == 0 {
+            self.workers_cv.notify_all();
+        }
+    }
+
+    /// Run by the housekeeping thread once stopping: waits for the workers
+    /// (forcing blocked handlers off their sockets after the grace period),
+    /// closes what is left and marks the server finished.
+    pub(crate) fn finish_stop(self: &Arc<Self>) {
+        let deadline = Instant::now() + self.cfg.shutdown_grace;
+        let mut n = self.live_workers.lock();
+        while *n > 0 && self.workers_cv.wait_until(&mut n, deadline).timed_out() == false {}
+        if *n > 0 {
+            self.log(
+                Level::Warn,
+                format_args!(
+                    "{} workers still busy after the grace period; shutting their sockets",
+                    *n
+                ),
+            );
+            drop(n);
+            self.table.for_each(|c| {
+                let _ = c.stream.shutdown(Shutdown::Both);
+            });
+            self.backend.wake_all();
+            n = self.live_workers.lock();
+            let extra = Instant::now() + Duration::from_secs(1);
+            while *n > 0 && !self.workers_cv.wait_until(&mut n, extra).timed_out() {}
+            if *n > 0 {
+                self.log(
+                    Level::Error,
+                    format_args!("{} workers did not end; leaving them", *n),
+                );
+            }
+        }
+        drop(n);
+        let mut open = Vec::new();
+        self.table.for_each(|c| open.push(c.clone()));
+        for c in open {
+            self.close(&c, CloseCause::Shutdown, "server stopped".into());
+        }
+        self.backend.shutdown();
+        *self.finished.lock() = true;
+        self.finished_cv.notify_all();
+        self.log(Level::Info, format_args!("stopped"));
+    }
+}
+
+impl<P: Protocol> Control for Core<P> {
+    fn name(&self) -> &str {
+        &self.cfg.name
+    }
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+    fn stop(&self) {
+        Core::stop(self)
+    }
+    fn join(&self) {
+        let mut f = self.finished.lock();
+        while !*f {
+            self.finished_cv.wait(&mut f);
+        }
+    }
+    fn is_finished(&self) -> bool {
+        *self.finished.lock()
+    }
+    fn connections(&self) -> usize {
+        self.table.len()
+    }
+    fn close(self: Arc<Self>, id: SocketId, cause: CloseCause, msg: String) -> bool {
+        self.close_id(id, cause, msg)
+    }
+    fn register(self: Arc<Self>, stream: TcpStream) -> io::Result<SocketId> {
+        if self.stopping() {
+            return Err(io::Error::new(io::ErrorKind::Other, "server is stopping"));
+        }
+        Core::register(&self, stream)
+    }
+    fn is_open(&self, id: SocketId) -> bool {
+        self.table.get(id).is_some()
+    }
+    fn as_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
+}
+
+/// Errors of accept(2) that concern one connection, not the listener.
+fn is_transient_accept_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) || e.raw_os_error() == Some(libc::EPROTO)
+        || e.raw_os_error() == Some(libc::EPERM)
+}
+
+/// Reads and drops what a peer still sends after the last answer.
+fn drain_lingering(mut stream: &TcpStream) -> Flow {
+    let mut scratch = [0u8; 4096];
+    let mut total = 0;
+    loop {
+        match stream.read(&mut scratch) {
+            Ok(0) => {
+                return Flow::Close(
+                    CloseCause::ClosedByClient,
+                    "closed after error answer".into(),
+                )
+            }
+            Ok(n) => {
+                total += n;
+                if total > LINGER_BYTES {
+                    return Flow::Close(
+                        CloseCause::ProtocolViolated,
+                        "kept sending after error answer".into(),
+                    );
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Flow::Park,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Flow::Close(CloseCause::ConnectionLost, e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The epoll dispatcher: every worker blocks in `epoll_wait` on one shared
+//! instance. Connections and the listener are registered one-shot, so each
+//! readiness event goes to exactly one worker, and the descriptor stays
+//! disabled until that worker re-arms it — no two workers ever serve one
+//! connection at once, and the kernel does the scheduling.
+
+use super::conn::{ConnRef, SocketId};
+use super::core::{LISTENER, WAKER};
+use super::sys::epoll::{Epoll, Events, Mode};
+use super::{CloseCause, Core, Protocol};
+use log::Level;
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+
+/// Events taken per `epoll_wait`: few, so that ready connections spread
+/// over the workers instead of queueing behind one of them.
+const EVENTS_PER_WAIT: usize = 4;
+
+pub(crate) struct EpollBackend {
+    ep: Epoll,
+    /// Level-triggered and never drained: once written, every wait returns it.
+    wake_rx: UnixStream,
+    wake_tx: UnixStream,
+}
+
+impl EpollBackend {
+    pub(crate) fn new() -> io::Result<Self> {
+        let ep = Epoll::new()?;
+        let (wake_rx, wake_tx) = UnixStream::pair()?;
+        wake_rx.set_nonblocking(true)?;
+        wake_tx.set_nonblocking(true)?;
+        ep.add(wake_rx.as_raw_fd(), Mode::ReadLevel, WAKER)?;
+        Ok(EpollBackend {
+            ep,
+            wake_rx,
+            wake_tx,
+        })
+    }
+
+    pub(crate) fn add_listener(&self, fd: RawFd) -> io::Result<()> {
+        self.ep.add(fd, Mode::ReadOnce, LISTENER)
+    }
+
+    pub(crate) fn rearm_listener(&self, fd: RawFd) -> io::Result<()> {
+        self.ep.rearm(fd, Mode::ReadOnce, LISTENER)
+    }
+
+    pub(crate) fn remove_listener(&self, fd: RawFd) -> io::Result<()> {
+        self.ep.delete(fd)
+    }
+
+    pub(crate) fn add<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
+        self.ep
+            .add(conn.stream.as_raw_fd(), Mode::ReadOnce, conn.id.as_u64())
+    }
+
+    pub(crate) fn remove<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
+        self.ep.delete(conn.stream.as_raw_fd())
+    }
+
+    pub(crate) fn resume_accepting<P: Protocol>(&self, core: &Arc<Core<P>>) {
+        // Re-arming makes the kernel re-check the backlog and raise an event.
+        core.rearm_listener();
+    }
+
+    pub(crate) fn wake_all(&self) {
+        let _ = (&self.wake_tx).write(&[1]);
+    }
+
+    pub(crate) fn shutdown(&self) {
+        let _ = self.ep.delete(self.wake_rx.as_raw_fd());
+    }
+
+    pub(crate) fn run_worker<P: Protocol>(&self, core: &Arc<Core<P>>) {
+        let mut events = Events::with_capacity(EVENTS_PER_WAIT);
+        while !core.stopping() {
+            if let Err(e) = self.ep.wait(&mut events) {
+                core.log(Level::Error, format_args!("epoll_wait failed: {e}"));
+                break;
+            }
+            for token in events.tokens() {
+                match token {
+                    WAKER => {}
+                    LISTENER => core.accept_ready(),
+                    t => {
+                        if let Some(conn) = core.table.get(SocketId::from_token(t)) {
+                            self.serve(core, &conn);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn serve<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
+        if core.serve_ready(conn) {
+            let fd = conn.stream.as_raw_fd();
+            if let Err(e) = self.ep.rearm(fd, Mode::ReadOnce, conn.id.as_u64()) {
+                if !conn.is_closed() {
+                    core.close(
+                        conn,
+                        CloseCause::NetError,
+                        format!("cannot re-arm socket: {e}"),
+                    );
+                }
+            }
+        }
+    }
+}

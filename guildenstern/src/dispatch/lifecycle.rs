@@ -1,0 +1,67 @@
+//! Starting a list of servers, waiting for them, and stopping them all at once.
+
+use super::sys::signal;
+use super::Server;
+use crate::error::Error;
+use parking_lot::Mutex;
+
+/// Servers started through [`serve`] and not yet finished.
+static RUNNING: Mutex<Vec<Server>> = Mutex::new(Vec::new());
+
+/// Something that can be started as a server: the builders of every
+/// protocol (`HttpServer`, …) implement it.
+pub trait Startable {
+    /// Binds and starts the server.
+    ///
+    /// # Errors
+    /// A configuration that does not validate, or a port that cannot be bound.
+    fn start_server(self: Box<Self>) -> Result<Server, Error>;
+}
+
+/// Starts every server, turns SIGINT and SIGTERM into [`shutdown`], and
+/// blocks until all of them have stopped.
+///
+/// # Errors
+/// The first server that cannot start; those started before it are stopped again.
+pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
+    let guard = signal::install(shutdown).map_err(Error::Io)?;
+    let mut started = Vec::with_capacity(servers.len());
+    for s in servers {
+        match s.start_server() {
+            Ok(server) => {
+                RUNNING.lock().push(server.clone());
+                started.push(server);
+            }
+            Err(e) => {
+                for s in &started {
+                    s.stop();
+                    s.join();
+                }
+                forget(&started);
+                return Err(e);
+            }
+        }
+    }
+    for s in &started {
+        s.join();
+    }
+    forget(&started);
+    drop(guard);
+    Ok(())
+}
+
+fn forget(servers: &[Server]) {
+    RUNNING
+        .lock()
+        .retain(|r| !servers.iter().any(|s| s.is_same(r)));
+}
+
+/// Stops every server started through [`serve`]: they stop accepting, let
+/// in-flight requests finish within their grace period, and `serve` returns.
+/// Callable from any thread, handlers included.
+pub fn shutdown() {
+    let running: Vec<Server> = RUNNING.lock().clone();
+    for s in running {
+        s.stop();
+    }
+}

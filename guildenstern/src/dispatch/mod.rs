@@ -1,0 +1,88 @@
+//! The dispatch layer: sockets, readiness, workers, deadlines, shutdown.
+//!
+//! It knows nothing of HTTP. A protocol (HTTP, WebSocket, …) implements
+//! [`Protocol`]: it is handed a connection whose socket is ready, reads what
+//! it can into the connection's own state, and answers with a [`Flow`] — park
+//! the connection until more bytes come, or close it with a cause. No worker
+//! ever waits for bytes: a partial request stays in the connection's state.
+//!
+//! Two dispatchers deliver readiness to workers:
+//! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
+//!   instance with one-shot registrations, so the kernel picks the worker;
+//! - [`Dispatcher::Portable`] (any mio platform): one poller thread hands ready
+//!   connections to a pool of workers through a queue.
+
+mod backend;
+mod cause;
+mod conn;
+mod core;
+#[cfg(target_os = "linux")]
+mod epoll;
+mod lifecycle;
+mod portable;
+mod server;
+pub(crate) mod sys;
+mod timer;
+
+pub use self::cause::CloseCause;
+pub use self::conn::{DeadlineKind, SocketId};
+pub use self::lifecycle::{serve, shutdown, Startable};
+pub use self::server::Server;
+
+pub(crate) use self::conn::ConnRef;
+pub(crate) use self::core::{start, Core, DispatchConfig, Io};
+
+use std::net::TcpStream;
+
+/// How readiness reaches the worker threads of a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Dispatcher {
+    /// Workers wait on one shared epoll instance with one-shot re-arming
+    /// (Linux only; the default there).
+    #[cfg_attr(target_os = "linux", default)]
+    Epoll,
+    /// A poller thread (mio) queues ready connections for a worker pool;
+    /// works on every platform mio supports.
+    #[cfg_attr(not(target_os = "linux"), default)]
+    Portable,
+}
+
+/// What a protocol wants done with a connection after serving it.
+#[derive(Debug)]
+pub(crate) enum Flow {
+    /// Wait for more bytes; the deadline set on the connection applies.
+    Park,
+    /// Close now.
+    Close(CloseCause, String),
+    /// The last answer was written: half-close, drain what the peer still
+    /// sends for a short while so it sees the answer, then close.
+    Linger(CloseCause, String),
+}
+
+/// A wire protocol served on the dispatchers.
+pub(crate) trait Protocol: Send + Sync + Sized + 'static {
+    /// Per-connection state (buffers, parse progress), owned by the connection.
+    type State: Send + 'static;
+
+    /// State for a new connection.
+    fn new_state(&self) -> Self::State;
+
+    /// A new connection was accepted or registered (arm its first deadline here).
+    fn on_open(&self, io: &Io<'_, Self>, state: &mut Self::State);
+
+    /// The socket is readable: make progress, then say what comes next.
+    fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
+
+    /// A deadline passed while the connection was parked; the protocol may
+    /// write a last answer (best effort, without blocking) before it closes.
+    fn on_deadline(&self, stream: &TcpStream, state: &mut Self::State, kind: DeadlineKind);
+
+    /// The connection closed (exactly once per connection).
+    fn on_close(&self, server: &Server, id: SocketId, cause: CloseCause, msg: &str);
+
+    /// Runs first on every worker thread.
+    fn thread_start(&self, _server: &Server) {}
+
+    /// Runs last on every worker thread.
+    fn thread_stop(&self, _server: &Server) {}
+}

@@ -1,0 +1,458 @@
+//! Writing responses: the status line, a Date, framing headers, the body;
+//! batched in one buffer so that a response (or a batch of pipelined ones)
+//! leaves in one write.
+
+use super::date::with_current_date;
+use super::server::HttpState;
+use super::status::reason;
+use crate::dispatch::sys::{wait_fd, Wait};
+use crate::dispatch::{CloseCause, ConnRef};
+use std::io::{self, IoSlice, Write};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+/// Bodies larger than this are written straight from the caller's slice
+/// instead of being copied into the batch buffer.
+const COPY_LIMIT: usize = 16 * 1024;
+/// A batch larger than this is written at once.
+pub(crate) const FLUSH_LIMIT: usize = 64 * 1024;
+
+/// Where the response to the current request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyState {
+    /// Nothing sent yet.
+    None,
+    /// A complete response was written (or queued).
+    Done,
+    /// `reply_start` announced this many body bytes still to come.
+    Known(u64),
+    /// `reply_chunked_start` was called; chunks may follow.
+    Chunked,
+}
+
+/// The writing side of the request in flight.
+pub struct Response {
+    pub(crate) out: Vec<u8>,
+    pub(crate) state: ReplyState,
+    pub(crate) status: u16,
+    /// HTTP minor version of the request (the response uses the same).
+    pub(crate) minor: u8,
+    /// Whether the connection may stay open after this response.
+    pub(crate) keep_alive: bool,
+    /// A HEAD request: headers only.
+    pub(crate) head_only: bool,
+    pub(crate) conn: Option<ConnRef<HttpState>>,
+    pub(crate) send_timeout: Duration,
+    /// The first write error; later writes are skipped.
+    pub(crate) failed: Option<(CloseCause, String)>,
+}
+
+impl Response {
+    pub(crate) fn new(send_timeout: Duration) -> Self {
+        Response {
+            out: Vec::with_capacity(FLUSH_LIMIT + 1024),
+            state: ReplyState::None,
+            status: 0,
+            minor: 1,
+            keep_alive: true,
+            head_only: false,
+            conn: None,
+            send_timeout,
+            failed: None,
+        }
+    }
+
+    /// Whether anything of a response was sent (or queued) for this request.
+    pub fn is_started(&self) -> bool {
+        self.state != ReplyState::None
+    }
+
+    /// Answers with a status and an empty body.
+    pub fn reply_code(&mut self, code: u16) {
+        self.reply_with(code, b"", &[]);
+    }
+
+    /// Answers 200 with a body.
+    pub fn reply(&mut self, body: impl AsRef<[u8]>) {
+        self.reply_with(200, body.as_ref(), &[]);
+    }
+
+    /// Answers with a status, a body and header fields (`("Location", "/")`).
+    /// Fields whose name or value could break the framing (CR, LF, a colon or
+    /// space in the name) are dropped with an error logged.
+    pub fn reply_with(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
+        if !self.begin(code) {
+            return;
+        }
+        let bodyless = is_bodyless(code);
+        self.write_head(
+            code,
+            headers,
+            if bodyless {
+                None
+            } else {
+                Some(body.len() as u64)
+            },
+            false,
+        );
+        self.state = ReplyState::Done;
+        if self.head_only || bodyless || body.is_empty() {
+            return;
+        }
+        if body.len() <= COPY_LIMIT {
+            self.out.extend_from_slice(body);
+            if self.out.len() >= FLUSH_LIMIT {
+                self.flush();
+            }
+        } else {
+            self.flush_with(body);
+        }
+    }
+
+    /// Starts a response whose body of `content_length` bytes follows in
+    /// [`reply_more`](Self::reply_more) calls.
+    pub fn reply_start(&mut self, code: u16, content_length: u64, headers: &[(&str, &str)]) {
+        if !self.begin(code) {
+            return;
+        }
+        self.write_head(code, headers, Some(content_length), false);
+        self.state = if self.head_only {
+            ReplyState::Done
+        } else {
+            ReplyState::Known(content_length)
+        };
+        if matches!(self.state, ReplyState::Known(0)) {
+            self.state = ReplyState::Done;
+        }
+        self.flush();
+    }
+
+    /// Sends more of a body started with [`reply_start`](Self::reply_start).
+    /// Bytes beyond the announced length are refused (logged and dropped).
+    pub fn reply_more(&mut self, bytes: &[u8]) {
+        if self.head_only && self.state == ReplyState::Done {
+            return;
+        }
+        let ReplyState::Known(left) = self.state else {
+            log::error!(target: "guildenstern", "reply_more without reply_start");
+            return;
+        };
+        if bytes.len() as u64 > left {
+            log::error!(target: "guildenstern", "reply_more: {} bytes but only {left} announced", bytes.len());
+            return;
+        }
+        self.flush_with(bytes);
+        let left = left - bytes.len() as u64;
+        self.state = if left == 0 {
+            ReplyState::Done
+        } else {
+            ReplyState::Known(left)
+        };
+    }
+
+    /// Ends a body started with [`reply_start`](Self::reply_start). If fewer
+    /// bytes were sent than announced, the connection closes (the client
+    /// would otherwise wait for them).
+    pub fn reply_finish(&mut self) {
+        if let ReplyState::Known(left) = self.state {
+            log::warn!(target: "guildenstern", "reply_finish with {left} announced bytes unsent; closing");
+            self.keep_alive = false;
+            self.failed
+                .get_or_insert((CloseCause::CloseCalled, "incomplete reply".into()));
+        }
+        self.state = ReplyState::Done;
+        self.flush();
+    }
+
+    /// Starts a chunked response (HTTP/1.1; for HTTP/1.0 the body is sent
+    /// as is and the connection closes after it).
+    pub fn reply_chunked_start(&mut self, code: u16, headers: &[(&str, &str)]) {
+        if !self.begin(code) {
+            return;
+        }
+        if self.minor == 0 {
+            self.keep_alive = false;
+        }
+        self.write_head(code, headers, None, self.minor == 1);
+        self.state = if self.head_only {
+            ReplyState::Done
+        } else {
+            ReplyState::Chunked
+        };
+        self.flush();
+    }
+
+    /// Sends one chunk (an empty slice sends nothing).
+    pub fn reply_chunk(&mut self, bytes: &[u8]) {
+        if self.state != ReplyState::Chunked {
+            if !self.head_only {
+                log::error!(target: "guildenstern", "reply_chunk without reply_chunked_start");
+            }
+            return;
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        if self.minor == 1 {
+            write_hex(&mut self.out, bytes.len());
+            self.out.extend_from_slice(b"\r\n");
+            self.flush_with_parts(bytes, b"\r\n");
+        } else {
+            self.flush_with(bytes);
+        }
+    }
+
+    /// Ends a chunked response.
+    pub fn reply_chunked_finish(&mut self) {
+        if self.state != ReplyState::Chunked {
+            return;
+        }
+        if self.minor == 1 {
+            self.out.extend_from_slice(b"0\r\n\r\n");
+        }
+        self.state = ReplyState::Done;
+        self.flush();
+    }
+
+    fn begin(&mut self, code: u16) -> bool {
+        if self.state != ReplyState::None {
+            log::error!(target: "guildenstern", "a response was already sent; {code} dropped");
+            return false;
+        }
+        if !(100..=999).contains(&code) || (100..200).contains(&code) {
+            log::error!(target: "guildenstern", "status {code} cannot be a final response; 500 sent");
+            self.status = 500;
+            self.write_head(500, &[], Some(0), false);
+            self.state = ReplyState::Done;
+            return false;
+        }
+        self.status = code;
+        true
+    }
+
+    /// Writes the status line and header section into the batch buffer.
+    pub(crate) fn write_head(
+        &mut self,
+        code: u16,
+        headers: &[(&str, &str)],
+        content_length: Option<u64>,
+        chunked: bool,
+    ) {
+        let out = &mut self.out;
+        out.extend_from_slice(if self.minor == 0 {
+            b"HTTP/1.0 "
+        } else {
+            b"HTTP/1.1 "
+        });
+        write_dec(out, u64::from(code));
+        out.push(b' ');
+        out.extend_from_slice(reason(code).as_bytes());
+        out.extend_from_slice(b"\r\nDate: ");
+        with_current_date(|d| out.extend_from_slice(d));
+        out.extend_from_slice(b"\r\n");
+        if let Some(n) = content_length {
+            out.extend_from_slice(b"Content-Length: ");
+            write_dec(out, n);
+            out.extend_from_slice(b"\r\n");
+        } else if chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        } else if !is_bodyless(code) {
+            // HTTP/1.0 and no length: the end of the connection ends the body.
+            self.keep_alive = false;
+        }
+        for (name, value) in headers {
+            if !valid_field(name, value) {
+                log::error!(target: "guildenstern", "header field {name:?} dropped: invalid name or value");
+                continue;
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        if !self.keep_alive {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if self.minor == 0 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Writes the batch buffer now.
+    pub(crate) fn flush(&mut self) {
+        self.flush_with_parts(b"", b"");
+    }
+
+    fn flush_with(&mut self, tail: &[u8]) {
+        self.flush_with_parts(tail, b"");
+    }
+
+    /// Writes the batch buffer followed by `a` and `b`, in as few writes as the socket allows.
+    fn flush_with_parts(&mut self, a: &[u8], b: &[u8]) {
+        if self.out.is_empty() && a.is_empty() && b.is_empty() {
+            return;
+        }
+        if self.failed.is_none() {
+            if let Some(conn) = &self.conn {
+                let deadline = Instant::now() + self.send_timeout;
+                if let Err(e) = write_all(&conn.stream, [&self.out[..], a, b], deadline) {
+                    let cause = if e.kind() == io::ErrorKind::TimedOut {
+                        CloseCause::TimedOut
+                    } else {
+                        CloseCause::ConnectionLost
+                    };
+                    self.failed = Some((cause, format!("writing response: {e}")));
+                }
+            }
+        }
+        self.out.clear();
+    }
+}
+
+/// Writes every part, waiting (poll) for the socket when it is full, until `deadline`.
+pub(crate) fn write_all(
+    mut stream: &std::net::TcpStream,
+    parts: [&[u8]; 3],
+    deadline: Instant,
+) -> io::Result<()> {
+    let mut skip = 0usize;
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    while skip < total {
+        let mut slices = [IoSlice::new(&[]), IoSlice::new(&[]), IoSlice::new(&[])];
+        let mut n = 0;
+        let mut offset = skip;
+        for p in parts {
+            if offset >= p.len() {
+                offset -= p.len();
+                continue;
+            }
+            slices[n] = IoSlice::new(&p[offset..]);
+            offset = 0;
+            n += 1;
+        }
+        match stream.write_vectored(&slices[..n]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(w) => skip += w,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if !wait_fd(stream.as_fd(), Wait::Writable, deadline)? {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "send timeout"));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Statuses whose responses carry no body and no Content-Length.
+fn is_bodyless(code: u16) -> bool {
+    code == 204 || code == 304 || (100..200).contains(&code)
+}
+
+fn valid_field(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn write_dec(out: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+fn write_hex(out: &mut Vec<u8>, mut n: usize) {
+    let mut tmp = [0u8; 16];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b"0123456789abcdef"[n & 15];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(r: &Response) -> String {
+        String::from_utf8(r.out.clone()).unwrap()
+    }
+
+    #[test]
+    fn small_reply_is_one_buffer() {
+        let mut r = Response::new(Duration::from_secs(1));
+        r.reply("hello world");
+        let t = text(&r);
+        assert!(t.starts_with("HTTP/1.1 200 OK\r\nDate: "), "{t}");
+        assert!(
+            t.ends_with("\r\nContent-Length: 11\r\n\r\nhello world"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn head_keeps_length_drops_body() {
+        let mut r = Response::new(Duration::from_secs(1));
+        r.head_only = true;
+        r.reply("hello");
+        assert!(text(&r).ends_with("Content-Length: 5\r\n\r\n"));
+    }
+
+    #[test]
+    fn no_length_on_204_and_close_on_http10() {
+        let mut r = Response::new(Duration::from_secs(1));
+        r.minor = 0;
+        r.keep_alive = false;
+        r.reply_code(204);
+        let t = text(&r);
+        assert!(t.starts_with("HTTP/1.0 204 No Content\r\n"));
+        assert!(!t.contains("Content-Length"));
+        assert!(t.contains("Connection: close\r\n"));
+    }
+
+    #[test]
+    fn invalid_fields_are_dropped() {
+        let mut r = Response::new(Duration::from_secs(1));
+        r.reply_with(
+            303,
+            b"",
+            &[
+                ("Location", "/a"),
+                ("X", "a\r\nInjected: 1"),
+                ("Bad Name", "v"),
+            ],
+        );
+        let t = text(&r);
+        assert!(t.contains("Location: /a\r\n"));
+        assert!(!t.contains("Injected"));
+        assert!(!t.contains("Bad Name"));
+    }
+
+    #[test]
+    fn numbers() {
+        let mut v = Vec::new();
+        write_dec(&mut v, 0);
+        v.push(b' ');
+        write_dec(&mut v, 18_446_744_073_709_551_615);
+        v.push(b' ');
+        write_hex(&mut v, 0x1f3);
+        assert_eq!(v, b"0 18446744073709551615 1f3");
+    }
+}

@@ -1,0 +1,664 @@
+//! The HTTP protocol on the dispatchers: accumulates request heads (and
+//! Compact bodies) in the connection's state, runs the handler for each
+//! complete request, answers pipelined requests in order with one write per
+//! batch, and refuses bad input with the status RFC 9112 asks for.
+
+use super::chunked::ChunkedDecoder;
+use super::config::{Content, Handler, HttpConfig};
+use super::context::Http;
+use super::framing::find_head_end;
+use super::head::{self, Framing, Reject};
+use super::request::{Body, Request, Stream, StreamKind};
+use super::response::{write_all, ReplyState, Response, FLUSH_LIMIT};
+use crate::dispatch::{CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
+use log::Level;
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The read buffer a connection starts with; it grows for larger requests
+/// and shrinks back after them.
+const INITIAL_BUFFER: usize = 4096;
+/// Limits on chunk extensions and trailers of chunked bodies.
+const CHUNK_META_LIMIT: usize = 16 * 1024;
+
+thread_local! {
+    /// The context of this worker thread, present between requests; taken
+    /// out while a context-taking handler runs.
+    pub(crate) static CX: RefCell<Option<Box<Http>>> = const { RefCell::new(None) };
+}
+
+/// The per-connection state: the read buffer and parse progress.
+pub(crate) struct HttpState {
+    pub(crate) buf: Vec<u8>,
+    /// Where the current request starts in `buf`.
+    pub(crate) start: usize,
+    /// End of the bytes read.
+    pub(crate) filled: usize,
+    /// How far (from `start`) the search for the end of the head got.
+    scanned: usize,
+    phase: Phase,
+    /// A decoded chunked body (Compact).
+    pub(crate) body: Vec<u8>,
+    served: u64,
+}
+
+/// Where the current request of a parked connection stands.
+#[derive(Debug)]
+enum Phase {
+    /// No byte of the next request yet.
+    Fresh,
+    /// Part of a head.
+    Head,
+    /// A complete head of `head_len` bytes; its Compact body is arriving.
+    Body { head_len: usize, framing: Pending },
+}
+
+#[derive(Debug)]
+enum Pending {
+    Length(usize),
+    Chunked(ChunkedDecoder),
+}
+
+impl HttpState {
+    pub(crate) fn new() -> Self {
+        HttpState {
+            buf: vec![0; INITIAL_BUFFER],
+            start: 0,
+            filled: 0,
+            scanned: 0,
+            phase: Phase::Fresh,
+            body: Vec::new(),
+            served: 0,
+        }
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.filled]
+    }
+
+    /// Makes room so that `need` bytes from `start` fit: moves the request to
+    /// the front, and grows the buffer (the caller checked the limits).
+    fn reserve(&mut self, need: usize) {
+        if self.start > 0 && self.start + need > self.buf.len() {
+            self.buf.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+        if need > self.buf.len() {
+            let mut cap = self.buf.len();
+            while cap < need {
+                cap *= 2;
+            }
+            self.buf.resize(cap, 0);
+        }
+    }
+
+    /// Drops the current request's bytes.
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.scanned = 0;
+        if self.start >= self.filled {
+            self.start = 0;
+            self.filled = 0;
+            if self.buf.len() > 16 * INITIAL_BUFFER {
+                self.buf = vec![0; INITIAL_BUFFER];
+            }
+            if self.body.capacity() > 16 * INITIAL_BUFFER {
+                self.body = Vec::new();
+            }
+        }
+        self.phase = if self.start == self.filled {
+            Phase::Fresh
+        } else {
+            Phase::Head
+        };
+    }
+}
+
+/// What every worker of a server shares.
+pub(crate) struct HttpShared {
+    pub(crate) cfg: HttpConfig,
+    pub(crate) handler: Handler,
+    pub(crate) on_close: Option<Box<dyn Fn(&Server, SocketId, CloseCause, &str) + Send + Sync>>,
+    pub(crate) on_thread_start: Option<Box<dyn Fn() + Send + Sync>>,
+    pub(crate) on_thread_stop: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// The HTTP protocol.
+pub(crate) struct HttpProto {
+    shared: Arc<HttpShared>,
+    cfg: Arc<HttpConfig>,
+}
+
+impl HttpProto {
+    pub(crate) fn new(shared: Arc<HttpShared>) -> Self {
+        let cfg = Arc::new(shared.cfg.clone());
+        HttpProto { shared, cfg }
+    }
+}
+
+/// What the buffered bytes hold.
+enum Next {
+    /// A request ready for its handler.
+    Request,
+    /// Not a complete request yet.
+    NeedBytes,
+    /// A request to refuse.
+    Reject(Reject),
+    /// A Compact body is still to come; this much of it is buffered.
+    BodyPending(usize),
+}
+
+impl Protocol for HttpProto {
+    type State = HttpState;
+
+    fn new_state(&self) -> HttpState {
+        HttpState::new()
+    }
+
+    fn on_open(&self, io: &Io<'_, Self>, _state: &mut HttpState) {
+        io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
+    }
+
+    fn on_ready(&self, io: &Io<'_, Self>, state: &mut HttpState) -> Flow {
+        let Some(mut cx) = CX.with(|c| c.borrow_mut().take()) else {
+            return Flow::Close(CloseCause::NetError, "worker has no HTTP context".into());
+        };
+        std::mem::swap(&mut cx.req.st, state);
+        cx.req.conn = Some(io.conn.clone());
+        cx.res.conn = Some(io.conn.clone());
+        let (mut cx, flow) = self.drive(io, cx);
+        cx.req.conn = None;
+        cx.res.conn = None;
+        cx.req.body = Body::Empty;
+        std::mem::swap(&mut cx.req.st, state);
+        CX.with(|c| *c.borrow_mut() = Some(cx));
+        flow
+    }
+
+    fn on_deadline(&self, stream: &TcpStream, state: &mut HttpState, kind: DeadlineKind) {
+        let started = !matches!(state.phase, Phase::Fresh) || state.start != state.filled;
+        if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && started {
+            let mut out = Vec::with_capacity(160);
+            let mut res = Response::new(Duration::from_millis(0));
+            res.keep_alive = false;
+            res.write_head(408, &[], Some(0), false);
+            out.extend_from_slice(&res.out);
+            let _ = (&*stream).write(&out);
+        }
+    }
+
+    fn on_close(&self, server: &Server, id: SocketId, cause: CloseCause, msg: &str) {
+        if let Some(f) = &self.shared.on_close {
+            if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, msg))).is_err() {
+                log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
+            }
+        }
+    }
+
+    fn thread_start(&self, server: &Server) {
+        let cx = Http {
+            req: Request::new(self.cfg.clone()),
+            res: Response::new(self.cfg.send_timeout),
+            server: server.clone(),
+            close: None,
+            in_handler: false,
+        };
+        CX.with(|c| *c.borrow_mut() = Some(Box::new(cx)));
+        if let Some(f) = &self.shared.on_thread_start {
+            f();
+        }
+    }
+
+    fn thread_stop(&self, _server: &Server) {
+        if let Some(f) = &self.shared.on_thread_stop {
+            f();
+        }
+        CX.with(|c| c.borrow_mut().take());
+    }
+}
+
+impl HttpProto {
+    /// Serves what the socket has: every complete request in order, then
+    /// parks the connection, or closes it.
+    fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
+        // A short read means the socket was drained: a re-armed registration
+        // reports any byte that comes later, so no second read is needed.
+        let mut drained = false;
+        loop {
+            match self.next_request(&mut cx) {
+                Next::Request => {
+                    cx = self.run_handler(io, cx);
+                    if let Some(flow) = self.after_request(io, &mut cx) {
+                        cx.res.flush();
+                        return (cx, flow);
+                    }
+                    continue;
+                }
+                Next::Reject(r) => {
+                    let flow = self.refuse(io, r, &mut cx.res);
+                    return (cx, flow);
+                }
+                Next::BodyPending(have) => self.expect_body(io, &mut cx, have),
+                Next::NeedBytes => {}
+            }
+            if drained {
+                {
+                    let flow = self.park(io, &mut cx);
+                    return (cx, flow);
+                }
+            }
+            let st = &mut cx.req.st;
+            if st.filled == st.buf.len() {
+                if let Err(r) = self.make_room(st) {
+                    {
+                        let flow = self.refuse(io, r, &mut cx.res);
+                        return (cx, flow);
+                    }
+                }
+            }
+            let space = st.buf.len() - st.filled;
+            match (&io.conn.stream).read(&mut st.buf[st.filled..]) {
+                Ok(0) => {
+                    cx.res.flush();
+                    let msg = if matches!(st.phase, Phase::Fresh) {
+                        ""
+                    } else {
+                        "closed mid-request"
+                    };
+                    return (cx, Flow::Close(CloseCause::ClosedByClient, msg.into()));
+                }
+                Ok(n) => {
+                    if matches!(st.phase, Phase::Fresh) {
+                        st.phase = Phase::Head;
+                        io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
+                    } else if matches!(st.phase, Phase::Body { .. }) {
+                        io.set_deadline(DeadlineKind::Body, self.cfg.body_timeout);
+                    }
+                    st.filled += n;
+                    drained = n < space;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let flow = self.park(io, &mut cx);
+                    return (cx, flow);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    cx.res.flush();
+                    return (cx, Flow::Close(CloseCause::ConnectionLost, e.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Flushes the batch and parks the connection with the right deadline.
+    fn park(&self, io: &Io<'_, Self>, cx: &mut Http) -> Flow {
+        cx.res.flush();
+        if let Some((cause, msg)) = cx.res.failed.take() {
+            return Flow::Close(cause, msg);
+        }
+        if matches!(cx.req.st.phase, Phase::Fresh)
+            && io.deadline_kind() != DeadlineKind::Idle
+            && cx.req.st.served > 0
+        {
+            io.set_deadline(DeadlineKind::Idle, self.cfg.idle_timeout);
+        }
+        Flow::Park
+    }
+
+    /// The buffer is full without a complete request: grow it within the
+    /// limits, or say which limit was hit.
+    fn make_room(&self, st: &mut HttpState) -> Result<(), Reject> {
+        let limit = match st.phase {
+            Phase::Body {
+                head_len,
+                framing: Pending::Length(n),
+            } => head_len + n,
+            Phase::Body {
+                head_len,
+                framing: Pending::Chunked(_),
+            } => head_len + 2 * CHUNK_META_LIMIT,
+            _ => self.cfg.max_header_bytes,
+        };
+        let used = st.filled - st.start;
+        if used >= limit {
+            return Err(if matches!(st.phase, Phase::Body { .. }) {
+                too_large("request body too large")
+            } else if !st.pending().contains(&b'\n') {
+                Reject {
+                    status: 414,
+                    cause: CloseCause::SecurityThreatened,
+                    msg: "request line too long",
+                }
+            } else {
+                Reject {
+                    status: 431,
+                    cause: CloseCause::SecurityThreatened,
+                    msg: "request head too large",
+                }
+            });
+        }
+        st.reserve((used * 2).clamp(INITIAL_BUFFER, limit));
+        Ok(())
+    }
+
+    /// Looks at the buffered bytes: a complete request, not yet, or a refusal.
+    fn next_request(&self, cx: &mut Http) -> Next {
+        let cfg = &*self.cfg;
+        let req = &mut cx.req;
+        let st = &mut req.st;
+        if let Phase::Body { head_len, .. } = st.phase {
+            let Phase::Body { framing, .. } = &mut st.phase else {
+                unreachable!()
+            };
+            match framing {
+                Pending::Length(n) => {
+                    let end = head_len + *n;
+                    if st.filled - st.start < end {
+                        return Next::NeedBytes;
+                    }
+                    req.body = Body::Buffered(head_len, end);
+                }
+                Pending::Chunked(dec) => {
+                    let mut dec = std::mem::replace(dec, ChunkedDecoder::new(0, 0));
+                    let r = decode_compact(st, head_len, &mut dec, cfg);
+                    st.phase = Phase::Body {
+                        head_len,
+                        framing: Pending::Chunked(dec),
+                    };
+                    match r {
+                        Ok(false) => return Next::NeedBytes,
+                        Ok(true) => req.body = Body::Decoded,
+                        Err(r) => return Next::Reject(r),
+                    }
+                }
+            }
+            return match head::parse(&st.buf[st.start..st.start + head_len], cfg, &mut req.head) {
+                Ok(true) => Next::Request,
+                _ => Next::Reject(bad("request head changed")),
+            };
+        }
+        // Blank lines before a request line are ignored (RFC 9112 §2.2).
+        while st.start < st.filled && matches!(st.buf[st.start], b'\r' | b'\n') && st.scanned == 0 {
+            st.start += 1;
+        }
+        if st.start == st.filled {
+            st.start = 0;
+            st.filled = 0;
+            return Next::NeedBytes;
+        }
+        let pending = &st.buf[st.start..st.filled];
+        let Some(end) = find_head_end(pending, st.scanned) else {
+            st.scanned = pending.len();
+            return Next::NeedBytes;
+        };
+        if end > cfg.max_header_bytes {
+            return Next::Reject(Reject {
+                status: 431,
+                cause: CloseCause::SecurityThreatened,
+                msg: "request head too large",
+            });
+        }
+        match head::parse(&pending[..end], cfg, &mut req.head) {
+            Ok(true) => {}
+            Ok(false) => return Next::Reject(bad("malformed request head")),
+            Err(r) => return Next::Reject(r),
+        }
+        st.scanned = 0;
+        let head_len = req.head.len;
+        let have = pending.len() - head_len;
+        match (req.head.framing, cfg.content) {
+            (Framing::None, _) => {
+                req.body = Body::Empty;
+                Next::Request
+            }
+            (_, Content::NoBody) => Next::Reject(too_large("this server takes no request bodies")),
+            (framing, Content::Streaming) => {
+                let kind = match framing {
+                    Framing::Length(n) => StreamKind::Length(n),
+                    _ => {
+                        StreamKind::Chunked(ChunkedDecoder::new(CHUNK_META_LIMIT, CHUNK_META_LIMIT))
+                    }
+                };
+                req.body = Body::Stream(Stream {
+                    pos: head_len,
+                    kind,
+                    continue_sent: have > 0,
+                });
+                Next::Request
+            }
+            (Framing::Length(n), Content::Compact) => {
+                if n > cfg.max_body_bytes as u64 {
+                    return Next::Reject(too_large("request body too large"));
+                }
+                let n = n as usize;
+                if have >= n {
+                    req.body = Body::Buffered(head_len, head_len + n);
+                    return Next::Request;
+                }
+                st.reserve(head_len + n);
+                st.phase = Phase::Body {
+                    head_len,
+                    framing: Pending::Length(n),
+                };
+                Next::BodyPending(have)
+            }
+            (Framing::Chunked, Content::Compact) => {
+                st.body.clear();
+                let mut dec = ChunkedDecoder::new(CHUNK_META_LIMIT, CHUNK_META_LIMIT);
+                match decode_compact(st, head_len, &mut dec, cfg) {
+                    Ok(true) => {
+                        req.body = Body::Decoded;
+                        Next::Request
+                    }
+                    Ok(false) => {
+                        st.phase = Phase::Body {
+                            head_len,
+                            framing: Pending::Chunked(dec),
+                        };
+                        Next::BodyPending(have)
+                    }
+                    Err(r) => Next::Reject(r),
+                }
+            }
+        }
+    }
+
+    /// A Compact body is still to come: arm the body deadline and answer
+    /// `Expect: 100-continue` if the client waits for it.
+    fn expect_body(&self, io: &Io<'_, Self>, cx: &mut Http, have: usize) {
+        io.set_deadline(DeadlineKind::Body, self.cfg.body_timeout);
+        if cx.req.head.expect_continue && have == 0 {
+            cx.res.flush();
+            let deadline = Instant::now() + self.cfg.send_timeout;
+            if let Err(e) = write_all(
+                io.stream(),
+                [b"HTTP/1.1 100 Continue\r\n\r\n", b"", b""],
+                deadline,
+            ) {
+                cx.res
+                    .failed
+                    .get_or_insert((CloseCause::ConnectionLost, e.to_string()));
+            }
+        }
+    }
+
+    /// Runs the handler for the request in `cx`, catching panics.
+    fn run_handler(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> Box<Http> {
+        let minor = cx.req.head.minor;
+        let res = &mut cx.res;
+        res.state = ReplyState::None;
+        res.minor = minor;
+        res.keep_alive = cx.req.head.keep_alive && !io.stopping();
+        res.head_only = cx.req.method_bytes() == b"HEAD";
+        cx.close = None;
+        if matches!(cx.req.body, Body::Stream(_)) {
+            // The handler may block reading its body: send earlier answers first.
+            cx.res.flush();
+        }
+        let outcome = match &self.shared.handler {
+            Handler::Plain(f) => {
+                cx.in_handler = true;
+                CX.with(|c| *c.borrow_mut() = Some(cx));
+                let r = catch_unwind(AssertUnwindSafe(f));
+                cx = CX
+                    .with(|c| c.borrow_mut().take())
+                    .expect("the context is put back after the handler");
+                cx.in_handler = false;
+                cx.req.lent = false;
+                r
+            }
+            Handler::Context(f) => catch_unwind(AssertUnwindSafe(|| f(&mut cx))),
+        };
+        cx.sync();
+        if let Err(panic) = outcome {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".into());
+            io.core.log(
+                Level::Error,
+                format_args!("handler panicked on {}: {what}", io.id()),
+            );
+            if cx.res.state == ReplyState::None {
+                cx.res.keep_alive = false;
+                cx.res.reply_code(500);
+            }
+            cx.close = Some((CloseCause::HandlerPanicked, what));
+        } else {
+            match cx.res.state {
+                ReplyState::None => {
+                    if cx.close.is_none() {
+                        io.core.log(
+                            Level::Warn,
+                            format_args!(
+                                "handler returned without replying to {} {}; 500 sent",
+                                cx.req.method(),
+                                cx.req.uri()
+                            ),
+                        );
+                        cx.res.reply_code(500);
+                    }
+                }
+                ReplyState::Chunked => cx.res.reply_chunked_finish(),
+                ReplyState::Known(_) => cx.res.reply_finish(),
+                ReplyState::Done => {}
+            }
+        }
+        cx
+    }
+
+    /// Consumes the request and decides whether the connection goes on.
+    fn after_request(&self, io: &Io<'_, Self>, cx: &mut Http) -> Option<Flow> {
+        let body_complete = cx.req.is_body_complete();
+        let used = cx.req.consumed_len();
+        let st = &mut cx.req.st;
+        st.served += 1;
+        st.consume(used);
+        cx.req.body = Body::Empty;
+        if let Some((cause, msg)) = cx.res.failed.take() {
+            return Some(Flow::Close(cause, msg));
+        }
+        if let Some((cause, msg)) = cx.close.take() {
+            return Some(Flow::Close(cause, msg));
+        }
+        if !body_complete {
+            cx.res.flush();
+            return Some(Flow::Linger(
+                CloseCause::CloseCalled,
+                "request body left unread".into(),
+            ));
+        }
+        if io.stopping() {
+            return Some(Flow::Close(CloseCause::Shutdown, "server stopping".into()));
+        }
+        if !cx.res.keep_alive {
+            return Some(Flow::Close(
+                CloseCause::ClosedByClient,
+                "no keep-alive requested".into(),
+            ));
+        }
+        if cx.res.out.len() >= FLUSH_LIMIT {
+            cx.res.flush();
+        }
+        if matches!(cx.req.st.phase, Phase::Head) {
+            io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
+        }
+        None
+    }
+
+    /// Answers a refused request and closes after a lingering drain.
+    fn refuse(&self, io: &Io<'_, Self>, r: Reject, res: &mut Response) -> Flow {
+        io.core.log(
+            Level::Debug,
+            format_args!("refusing request on {}: {} {}", io.id(), r.status, r.msg),
+        );
+        res.state = ReplyState::None;
+        res.keep_alive = false;
+        res.head_only = false;
+        if res.minor > 1 {
+            res.minor = 1;
+        }
+        res.reply_with(
+            r.status,
+            r.msg.as_bytes(),
+            &[("Content-Type", "text/plain")],
+        );
+        res.flush();
+        Flow::Linger(r.cause, format!("{} {}", r.status, r.msg))
+    }
+}
+
+/// Decodes what has arrived of a chunked Compact body into `st.body`,
+/// dropping the raw bytes it used; true when the body is complete.
+fn decode_compact(
+    st: &mut HttpState,
+    head_len: usize,
+    dec: &mut ChunkedDecoder,
+    cfg: &HttpConfig,
+) -> Result<bool, Reject> {
+    let from = st.start + head_len;
+    let mut pos = from;
+    let done = loop {
+        let step = dec
+            .decode(&st.buf[pos..st.filled])
+            .map_err(|_| bad("malformed chunked body"))?;
+        if st.body.len() + step.data.len() > cfg.max_body_bytes {
+            return Err(too_large("request body too large"));
+        }
+        st.body.extend_from_slice(step.data);
+        pos += step.consumed;
+        if step.done {
+            break true;
+        }
+        if step.consumed == 0 && step.data.is_empty() {
+            break false;
+        }
+    };
+    // The head stays; the raw chunks it used go, so the next request (if
+    // pipelined) follows the head directly.
+    st.buf.copy_within(pos..st.filled, from);
+    st.filled -= pos - from;
+    Ok(done)
+}
+
+const fn bad(msg: &'static str) -> Reject {
+    Reject {
+        status: 400,
+        cause: CloseCause::ProtocolViolated,
+        msg,
+    }
+}
+
+const fn too_large(msg: &'static str) -> Reject {
+    Reject {
+        status: 413,
+        cause: CloseCause::SecurityThreatened,
+        msg,
+    }
+}

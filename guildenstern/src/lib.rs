@@ -1,0 +1,72 @@
+//! GuildenStern: a modular, multithreading HTTP/1.1 upstream server framework
+//! with synchronous handlers, meant to run behind nginx or HAProxy.
+//!
+//! One server is one port with its own worker threads and tuning. A handler
+//! is a plain function; it reaches the request in flight through thread-local
+//! accessors, or takes an explicit context.
+//!
+//! ```no_run
+//! use guildenstern::prelude::*;
+//!
+//! #[http_server(port = 8080)]
+//! fn hello() {
+//!     reply("hello world");
+//! }
+//!
+//! fn main() {
+//!     guildenstern::serve![hello];
+//! }
+//! ```
+//!
+//! Layers, bottom to top: [`dispatch`] (sockets, readiness, workers,
+//! deadlines, shutdown) → [`http`] (requests, replies, accessors).
+#![deny(missing_docs)]
+
+pub mod dispatch;
+mod error;
+pub mod http;
+
+pub use dispatch::{serve, shutdown, CloseCause, Dispatcher, Server, SocketId, Startable};
+pub use error::Error;
+pub use guildenstern_macros::http_server;
+
+/// Everything a server program usually needs.
+pub mod prelude {
+    pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
+    pub use crate::http::*;
+    pub use crate::http_server;
+    pub use log::LevelFilter;
+}
+
+/// Starts the listed servers (functions made by `#[http_server]`), handles
+/// SIGINT and SIGTERM, and blocks until every server has stopped.
+///
+/// # Panics
+/// When a server cannot start (a port in use, an invalid option); the
+/// message says why. Use [`serve`] to handle the error instead.
+#[macro_export]
+macro_rules! serve {
+    ($($server:path),+ $(,)?) => {
+        $crate::__private::serve_or_panic(::std::vec![$($crate::__private::boxed($server())),+])
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::dispatch::Dispatcher;
+    pub use crate::http::{Content, HttpServer};
+    pub use log::LevelFilter;
+    pub use std::time::Duration;
+
+    use crate::dispatch::Startable;
+
+    pub fn boxed<S: Startable + 'static>(s: S) -> Box<dyn Startable> {
+        Box::new(s)
+    }
+
+    pub fn serve_or_panic(servers: Vec<Box<dyn Startable>>) {
+        if let Err(e) = crate::dispatch::serve(servers) {
+            panic!("guildenstern: {e}");
+        }
+    }
+}
