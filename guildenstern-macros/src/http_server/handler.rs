@@ -1,0 +1,149 @@
+//! The item: the user's fn, checked to be a handler of one of the two shapes,
+//! `fn name()` or `fn name(cx: Context)`, free, synchronous, non-generic and
+//! returning nothing.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::{Error, FnArg, Item, ItemFn, ReturnType, Type};
+
+use super::{Errors, NOT_A_FN};
+
+/// The user's fn, checked to be a handler of one of the two shapes.
+pub(super) struct Handler {
+    pub(super) func: ItemFn,
+    /// The context argument's type for `fn name(cx: &mut Http)`; `None` for
+    /// `fn name()`. Deliberately unchecked: rustc checks it, at its span.
+    pub(super) context: Option<Box<Type>>,
+}
+
+impl Handler {
+    /// Parses `item` as a handler; every reason it is not one goes to
+    /// `errors`, and then the result is `None`.
+    pub(super) fn parse(item: TokenStream, errors: &mut Errors) -> Option<Self> {
+        let func = match syn::parse2::<Item>(item) {
+            Ok(Item::Fn(func)) => func,
+            Ok(item) => {
+                errors.push(Error::new_spanned(item_head(&item), NOT_A_FN));
+                return None;
+            }
+            Err(_) => {
+                errors.push(Error::new(Span::call_site(), NOT_A_FN));
+                return None;
+            }
+        };
+        let mut problems = Errors::default();
+        check_signature(&func, &mut problems);
+        let context = func.sig.inputs.iter().find_map(|arg| match arg {
+            FnArg::Typed(typed) => Some(typed.ty.clone()),
+            FnArg::Receiver(_) => None,
+        });
+        match problems.finish() {
+            Ok(()) => Some(Self { func, context }),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        }
+    }
+}
+
+/// Reports every way `func`'s signature is not `fn name()` or
+/// `fn name(cx: Context)` with no or a `()` return type.
+fn check_signature(func: &ItemFn, errors: &mut Errors) {
+    let sig = &func.sig;
+    if let Some(token) = &sig.constness {
+        errors.push(Error::new_spanned(
+            token,
+            "an HTTP handler cannot be a `const fn`",
+        ));
+    }
+    if let Some(token) = &sig.asyncness {
+        errors.push(Error::new_spanned(
+            token,
+            "an HTTP handler is synchronous; remove `async`",
+        ));
+    }
+    if let Some(token) = &sig.unsafety {
+        errors.push(Error::new_spanned(
+            token,
+            "an HTTP handler cannot be `unsafe`",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(Error::new_spanned(
+            abi,
+            "an HTTP handler cannot have an `extern` ABI",
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        errors.push(Error::new_spanned(
+            &sig.generics,
+            "an HTTP handler cannot be generic",
+        ));
+    }
+    if let Some(clause) = &sig.generics.where_clause {
+        errors.push(Error::new_spanned(
+            clause,
+            "an HTTP handler cannot have a `where` clause",
+        ));
+    }
+    let mut typed = Vec::new();
+    for arg in &sig.inputs {
+        match arg {
+            FnArg::Receiver(receiver) => errors.push(Error::new_spanned(
+                receiver,
+                "`#[http_server]` goes on a free function, not a method; remove `self`",
+            )),
+            FnArg::Typed(arg) => typed.push(arg),
+        }
+    }
+    if typed.len() > 1 {
+        let extra = &typed[1..];
+        errors.push(Error::new_spanned(
+            quote!(#(#extra),*),
+            "an HTTP handler takes no argument, or one context argument as in \
+             `fn hello(cx: &mut Http)`",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(Error::new_spanned(
+            variadic,
+            "an HTTP handler cannot be variadic",
+        ));
+    }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        let unit = matches!(&**ty, Type::Tuple(tuple) if tuple.elems.is_empty());
+        if !unit {
+            errors.push(Error::new_spanned(
+                ty,
+                "an HTTP handler returns nothing; send the response with `reply` instead",
+            ));
+        }
+    }
+}
+
+/// The tokens that name `item` (`struct Foo`, `impl Foo`, …), where a
+/// "not a fn" error reads best; the whole item for kinds without a name.
+fn item_head(item: &Item) -> TokenStream {
+    match item {
+        Item::Const(i) => pair(&i.const_token, &i.ident),
+        Item::Enum(i) => pair(&i.enum_token, &i.ident),
+        Item::ExternCrate(i) => pair(&i.extern_token, &i.ident),
+        Item::ForeignMod(i) => i.abi.to_token_stream(),
+        Item::Impl(i) => pair(&i.impl_token, &i.self_ty),
+        Item::Macro(i) => i.mac.path.to_token_stream(),
+        Item::Mod(i) => pair(&i.mod_token, &i.ident),
+        Item::Static(i) => pair(&i.static_token, &i.ident),
+        Item::Struct(i) => pair(&i.struct_token, &i.ident),
+        Item::Trait(i) => pair(&i.trait_token, &i.ident),
+        Item::TraitAlias(i) => pair(&i.trait_token, &i.ident),
+        Item::Type(i) => pair(&i.type_token, &i.ident),
+        Item::Union(i) => pair(&i.union_token, &i.ident),
+        Item::Use(i) => i.use_token.to_token_stream(),
+        other => other.to_token_stream(),
+    }
+}
+
+fn pair(first: &impl ToTokens, second: &impl ToTokens) -> TokenStream {
+    quote!(#first #second)
+}

@@ -1,0 +1,83 @@
+//! Attribute macros of [guildenstern].
+//!
+//! Use them through the runtime crate (`use guildenstern::prelude::*;`), which
+//! re-exports them; never depend on `guildenstern-macros` directly. The
+//! macros only parse and check their arguments and then emit calls into the
+//! runtime's builders, so everything they do can also be written by hand with
+//! those builders.
+//!
+//! [guildenstern]: https://docs.rs/guildenstern
+
+#![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+
+mod http_server;
+mod paths;
+
+/// Turns a handler fn into a fn that returns its configured HTTP server.
+///
+/// ```ignore
+/// use guildenstern::prelude::*;
+///
+/// #[http_server(port = 8080, content = NoBody, threads = 4)]
+/// fn hello() {
+///     reply("hello world");
+/// }
+///
+/// fn main() {
+///     guildenstern::serve![hello];
+/// }
+/// ```
+///
+/// The handler has one of two shapes: `fn name()`, which reaches the request
+/// in flight through the thread-local accessors (`reply`, `uri`, `header`,
+/// …), or `fn name(cx: &mut Http)`, which gets the context explicitly. It is
+/// a free, synchronous, non-generic function returning nothing. Its
+/// attributes, doc comments and visibility are kept: afterwards `name()`
+/// returns the server builder, ready for `guildenstern::serve!`.
+///
+/// # Keys
+///
+/// Each key may be given once and sets the builder method of the same name
+/// (the `_ms` keys set the method without the suffix, in milliseconds). Only
+/// `port` is required; every other setting has the runtime's default.
+///
+/// | key | value | builder call |
+/// |-----|-------|--------------|
+/// | `port` | 1 to 65535 | `.port(u16)` |
+/// | `address` | IP address string, such as `"127.0.0.1"` | `.address(&str)` |
+/// | `content` | `NoBody`, `Compact` or `Streaming` | `.content(Content)` |
+/// | `headers` | header names, such as `["origin", "cookie"]` | `.headers(&[&str])` |
+/// | `all_headers` | `true` or `false` | `.all_headers(bool)` |
+/// | `parse_request_line` | `true` or `false` | `.parse_request_line(bool)` |
+/// | `dispatcher` | `Epoll` or `Portable` | `.dispatcher(Dispatcher)` |
+/// | `threads` | at least 1 | `.threads(usize)` |
+/// | `name` | string | `.name(&str)` |
+/// | `log_level` | `Off`, `Error`, `Warn`, `Info`, `Debug` or `Trace` | `.log_level(LevelFilter)` |
+/// | `max_connections` | at least 1 | `.max_connections(usize)` |
+/// | `max_header_bytes` | at least 1 | `.max_header_bytes(usize)` |
+/// | `max_headers` | at least 1 | `.max_headers(usize)` |
+/// | `max_uri_bytes` | at least 1 | `.max_uri_bytes(usize)` |
+/// | `max_body_bytes` | at least 1 | `.max_body_bytes(usize)` |
+/// | `header_timeout_ms` | milliseconds | `.header_timeout(Duration)` |
+/// | `body_timeout_ms` | milliseconds | `.body_timeout(Duration)` |
+/// | `idle_timeout_ms` | milliseconds | `.idle_timeout(Duration)` |
+/// | `send_timeout_ms` | milliseconds | `.send_timeout(Duration)` |
+/// | `shutdown_grace_ms` | milliseconds | `.shutdown_grace(Duration)` |
+/// | `on_close` | path to a function | `.on_close(path)` |
+/// | `on_thread_start` | path to a function | `.on_thread_start(path)` |
+/// | `on_thread_stop` | path to a function | `.on_thread_stop(path)` |
+///
+/// # Errors
+///
+/// Misuse is a compile error on the offending tokens, all of them in one
+/// build: a key given twice, an unknown key, a value of the wrong kind or out
+/// of range (port 0 included: that is client mode), a header name that is not
+/// an RFC 9110 token, an address that is not an IP address, a missing `port`,
+/// or an item that is not a handler of the shapes above. A context argument of
+/// the wrong type is reported by rustc on that type.
+#[proc_macro_attribute]
+pub fn http_server(attr: TokenStream, item: TokenStream) -> TokenStream {
+    http_server::expand(attr.into(), item.into()).into()
+}

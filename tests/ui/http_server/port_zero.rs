@@ -1,0 +1,8 @@
+use guildenstern::prelude::*;
+
+#[http_server(port = 0)]
+fn hello() {
+    reply("hello");
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use guildenstern::prelude::*;
+
+#[http_server(port = 8080)]
+fn hello() -> &'static str {
+    "hello"
+}
+
+fn main() {}
