@@ -41,13 +41,13 @@ pub mod prelude {
 /// Starts the listed servers (functions made by `#[http_server]`), handles
 /// SIGINT and SIGTERM, and blocks until every server has stopped.
 ///
-/// # Panics
-/// When a server cannot start (a port in use, an invalid option); the
-/// message says why. Use [`serve`] to handle the error instead.
+/// When a server cannot start (a port in use, an invalid option), the reason
+/// is printed to standard error and the process exits with status 1; use
+/// [`serve`] to handle the error instead.
 #[macro_export]
 macro_rules! serve {
     ($($server:path),+ $(,)?) => {
-        $crate::__private::serve_or_panic(::std::vec![$($crate::__private::boxed($server())),+])
+        $crate::__private::serve_or_exit(::std::vec![$($crate::__private::boxed($server())),+])
     };
 }
 
@@ -64,9 +64,10 @@ pub mod __private {
         Box::new(s)
     }
 
-    pub fn serve_or_panic(servers: Vec<Box<dyn Startable>>) {
+    pub fn serve_or_exit(servers: Vec<Box<dyn Startable>>) {
         if let Err(e) = crate::dispatch::serve(servers) {
-            panic!("guildenstern: {e}");
+            eprintln!("guildenstern: {e}");
+            std::process::exit(1);
         }
     }
 }
