@@ -549,7 +549,7 @@ impl<P: Protocol> Core<P> {
     pub(crate) fn finish_stop(self: &Arc<Self>) {
         let deadline = Instant::now() + self.cfg.shutdown_grace;
         let mut n = self.live_workers.lock();
-        while *n > 0 && self.workers_cv.wait_until(&mut n, deadline).timed_out() == false {}
+        while *n > 0 && !self.workers_cv.wait_until(&mut n, deadline).timed_out() {}
         if *n > 0 {
             self.log(
                 Level::Warn,
@@ -613,7 +613,7 @@ impl<P: Protocol> Control for Core<P> {
     }
     fn register(self: Arc<Self>, stream: TcpStream) -> io::Result<SocketId> {
         if self.stopping() {
-            return Err(io::Error::new(io::ErrorKind::Other, "server is stopping"));
+            return Err(io::Error::other("server is stopping"));
         }
         Core::register(&self, stream)
     }

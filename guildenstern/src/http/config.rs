@@ -104,7 +104,7 @@ pub(crate) enum Handler {
     Context(Box<dyn Fn(&mut Http) + Send + Sync>),
 }
 
-type OnClose = Box<dyn Fn(&Server, SocketId, CloseCause, &str) + Send + Sync>;
+pub(crate) type OnClose = Box<dyn Fn(&Server, SocketId, CloseCause, &str) + Send + Sync>;
 type OnThread = Box<dyn Fn() + Send + Sync>;
 
 /// Builds an HTTP server. Every option of the `#[http_server]` attribute is a

@@ -4,7 +4,7 @@
 //! batch, and refuses bad input with the status RFC 9112 asks for.
 
 use super::chunked::ChunkedDecoder;
-use super::config::{Content, Handler, HttpConfig};
+use super::config::{Content, Handler, HttpConfig, OnClose};
 use super::context::Http;
 use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
@@ -123,7 +123,7 @@ impl HttpState {
 pub(crate) struct HttpShared {
     pub(crate) cfg: HttpConfig,
     pub(crate) handler: Handler,
-    pub(crate) on_close: Option<Box<dyn Fn(&Server, SocketId, CloseCause, &str) + Send + Sync>>,
+    pub(crate) on_close: Option<OnClose>,
     pub(crate) on_thread_start: Option<Box<dyn Fn() + Send + Sync>>,
     pub(crate) on_thread_stop: Option<Box<dyn Fn() + Send + Sync>>,
 }

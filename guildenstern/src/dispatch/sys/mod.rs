@@ -73,5 +73,5 @@ pub(crate) fn nofile_limit() -> Option<u64> {
     };
     // SAFETY: `lim` is a valid, writable rlimit struct.
     syscall!(getrlimit(libc::RLIMIT_NOFILE, &mut lim)).ok()?;
-    Some(lim.rlim_cur as u64)
+    Some(lim.rlim_cur)
 }
