@@ -199,6 +199,7 @@ pub(crate) fn start<P: Protocol>(proto: P, cfg: DispatchConfig) -> Result<Server
     }
     *core.listener.lock() = listener;
     let server = Server::new(core.clone());
+    super::lifecycle::track(&server);
     *core.live_workers.lock() = core.cfg.threads;
     let spawned = Core::spawn_threads(&core, &server);
     if let Err(e) = spawned {
@@ -580,6 +581,7 @@ impl<P: Protocol> Core<P> {
             self.close(&c, CloseCause::Shutdown, "server stopped".into());
         }
         self.backend.shutdown();
+        super::lifecycle::untrack(&self.server());
         *self.finished.lock() = true;
         self.finished_cv.notify_all();
         self.log(Level::Info, format_args!("stopped"));

@@ -5,8 +5,18 @@ use super::Server;
 use crate::error::Error;
 use parking_lot::Mutex;
 
-/// Servers started through [`serve`] and not yet finished.
+/// Every server started in this process and not yet finished.
 static RUNNING: Mutex<Vec<Server>> = Mutex::new(Vec::new());
+
+/// Called when a server has started: [`shutdown`] reaches it from now on.
+pub(crate) fn track(server: &Server) {
+    RUNNING.lock().push(server.clone());
+}
+
+/// Called when a server has finished.
+pub(crate) fn untrack(server: &Server) {
+    RUNNING.lock().retain(|r| !r.is_same(server));
+}
 
 /// Something that can be started as a server: the builders of every
 /// protocol (`HttpServer`, …) implement it.
@@ -28,16 +38,12 @@ pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
     let mut started = Vec::with_capacity(servers.len());
     for s in servers {
         match s.start_server() {
-            Ok(server) => {
-                RUNNING.lock().push(server.clone());
-                started.push(server);
-            }
+            Ok(server) => started.push(server),
             Err(e) => {
                 for s in &started {
                     s.stop();
                     s.join();
                 }
-                forget(&started);
                 return Err(e);
             }
         }
@@ -45,19 +51,12 @@ pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
     for s in &started {
         s.join();
     }
-    forget(&started);
     drop(guard);
     Ok(())
 }
 
-fn forget(servers: &[Server]) {
-    RUNNING
-        .lock()
-        .retain(|r| !servers.iter().any(|s| s.is_same(r)));
-}
-
-/// Stops every server started through [`serve`]: they stop accepting, let
-/// in-flight requests finish within their grace period, and `serve` returns.
+/// Stops every server of the process: they stop accepting, let in-flight
+/// requests finish within their grace period, and [`serve`] returns.
 /// Callable from any thread, handlers included.
 pub fn shutdown() {
     let running: Vec<Server> = RUNNING.lock().clone();
