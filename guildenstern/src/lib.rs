@@ -22,16 +22,19 @@
 //! deadlines, shutdown) → [`http`] (requests, replies, accessors).
 #![deny(missing_docs)]
 
+mod context;
 pub mod dispatch;
 mod error;
 pub mod http;
 
+pub use context::{server, thesocket};
 pub use dispatch::{serve, shutdown, CloseCause, Dispatcher, Server, SocketId, Startable};
 pub use error::Error;
 pub use guildenstern_macros::http_server;
 
 /// Everything a server program usually needs.
 pub mod prelude {
+    pub use crate::context::{server, thesocket};
     pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
     pub use crate::http::*;
     pub use crate::http_server;

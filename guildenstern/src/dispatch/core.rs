@@ -469,7 +469,10 @@ impl<P: Protocol> Core<P> {
             level,
             format_args!("socket {} closed: {cause}: {msg}", conn.id),
         );
-        self.proto.on_close(&self.server(), conn.id, cause, &msg);
+        let mut state = conn.state.try_lock();
+        self.proto
+            .on_close(&self.server(), conn.id, cause, &msg, state.as_deref_mut());
+        drop(state);
         if self.table.len() < self.cfg.max_connections {
             self.resume_accepting(PAUSED_CAP);
         }
@@ -510,7 +513,10 @@ impl<P: Protocol> Core<P> {
                 self.close(&c, cause, msg);
                 continue;
             }
-            self.proto.on_deadline(&c.stream, &mut st, kind);
+            if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
+                c.set_deadline(kind, now + again.as_millis() as u64);
+                continue;
+            }
             drop(st);
             let what = match kind {
                 DeadlineKind::Head => "request head not received in time",

@@ -33,6 +33,7 @@ pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
 
 use std::net::TcpStream;
+use std::time::Duration;
 
 /// How readiness reaches the worker threads of a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -73,12 +74,26 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// The socket is readable: make progress, then say what comes next.
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
 
-    /// A deadline passed while the connection was parked; the protocol may
-    /// write a last answer (best effort, without blocking) before it closes.
-    fn on_deadline(&self, stream: &TcpStream, state: &mut Self::State, kind: DeadlineKind);
+    /// A deadline passed while the connection was parked. The protocol may
+    /// write a last answer (best effort, without blocking) and let it close
+    /// (`None`), or keep it open and arm the same deadline again (`Some`).
+    fn on_deadline(
+        &self,
+        stream: &TcpStream,
+        state: &mut Self::State,
+        kind: DeadlineKind,
+    ) -> Option<Duration>;
 
-    /// The connection closed (exactly once per connection).
-    fn on_close(&self, server: &Server, id: SocketId, cause: CloseCause, msg: &str);
+    /// The connection closed (exactly once per connection). `state` is there
+    /// unless a worker was serving the connection at that moment.
+    fn on_close(
+        &self,
+        server: &Server,
+        id: SocketId,
+        cause: CloseCause,
+        msg: &str,
+        state: Option<&mut Self::State>,
+    );
 
     /// Runs first on every worker thread.
     fn thread_start(&self, _server: &Server) {}

@@ -9,7 +9,6 @@
 use super::context::Http;
 use super::request::{Body, Request};
 use super::server::CX;
-use crate::dispatch::{Server, SocketId};
 use std::any::Any;
 use std::io;
 
@@ -161,16 +160,6 @@ pub fn read_body(out: &mut [u8]) -> io::Result<usize> {
 /// The request head as received, copied.
 pub fn raw_head() -> Vec<u8> {
     with_http(|cx| cx.req.raw_head().to_vec())
-}
-
-/// The id of the current connection.
-pub fn thesocket() -> SocketId {
-    with_http(|cx| cx.socket())
-}
-
-/// The server the request came to.
-pub fn server() -> Server {
-    with_http(|cx| cx.server.clone())
 }
 
 /// Closes the current connection after the handler (see [`Http::close_socket`]).

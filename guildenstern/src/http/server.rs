@@ -180,7 +180,12 @@ impl Protocol for HttpProto {
         flow
     }
 
-    fn on_deadline(&self, stream: &TcpStream, state: &mut HttpState, kind: DeadlineKind) {
+    fn on_deadline(
+        &self,
+        stream: &TcpStream,
+        state: &mut HttpState,
+        kind: DeadlineKind,
+    ) -> Option<Duration> {
         let started = !matches!(state.phase, Phase::Fresh) || state.start != state.filled;
         if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && started {
             let mut out = Vec::with_capacity(160);
@@ -190,9 +195,17 @@ impl Protocol for HttpProto {
             out.extend_from_slice(&res.out);
             let _ = (&*stream).write(&out);
         }
+        None
     }
 
-    fn on_close(&self, server: &Server, id: SocketId, cause: CloseCause, msg: &str) {
+    fn on_close(
+        &self,
+        server: &Server,
+        id: SocketId,
+        cause: CloseCause,
+        msg: &str,
+        _state: Option<&mut HttpState>,
+    ) {
         if let Some(f) = &self.shared.on_close {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, msg))).is_err() {
                 log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
@@ -209,6 +222,7 @@ impl Protocol for HttpProto {
             in_handler: false,
         };
         CX.with(|c| *c.borrow_mut() = Some(Box::new(cx)));
+        crate::context::enter_thread(server);
         if let Some(f) = &self.shared.on_thread_start {
             f();
         }
@@ -219,6 +233,7 @@ impl Protocol for HttpProto {
             f();
         }
         CX.with(|c| c.borrow_mut().take());
+        crate::context::leave_thread();
     }
 }
 
@@ -328,18 +343,8 @@ impl HttpProto {
         if used >= limit {
             return Err(if matches!(st.phase, Phase::Body { .. }) {
                 too_large("request body too large")
-            } else if !st.pending().contains(&b'\n') {
-                Reject {
-                    status: 414,
-                    cause: CloseCause::SecurityThreatened,
-                    msg: "request line too long",
-                }
             } else {
-                Reject {
-                    status: 431,
-                    cause: CloseCause::SecurityThreatened,
-                    msg: "request head too large",
-                }
+                head_too_large(st.pending())
             });
         }
         st.reserve((used * 2).clamp(INITIAL_BUFFER, limit));
@@ -393,6 +398,11 @@ impl HttpProto {
         }
         let pending = &st.buf[st.start..st.filled];
         let Some(end) = find_head_end(pending, st.scanned) else {
+            // The buffer may have room beyond the limit: refuse as soon as
+            // the unfinished head is longer than the limit allows.
+            if pending.len() > cfg.max_header_bytes {
+                return Next::Reject(head_too_large(pending));
+            }
             st.scanned = pending.len();
             return Next::NeedBytes;
         };
@@ -496,6 +506,7 @@ impl HttpProto {
         res.keep_alive = cx.req.head.keep_alive && !io.stopping();
         res.head_only = cx.req.method_bytes() == b"HEAD";
         cx.close = None;
+        crate::context::set_socket(Some(io.id()));
         if matches!(cx.req.body, Body::Stream(_)) {
             // The handler may block reading its body: send earlier answers first.
             cx.res.flush();
@@ -514,6 +525,7 @@ impl HttpProto {
             }
             Handler::Context(f) => catch_unwind(AssertUnwindSafe(|| f(&mut cx))),
         };
+        crate::context::set_socket(None);
         cx.sync();
         if let Err(panic) = outcome {
             let what = panic
@@ -652,6 +664,24 @@ const fn bad(msg: &'static str) -> Reject {
         status: 400,
         cause: CloseCause::ProtocolViolated,
         msg,
+    }
+}
+
+/// An unfinished head over the limit: 414 while still in the request line
+/// (no LF yet), 431 after it (RFC 9112 §3, RFC 6585 §5).
+fn head_too_large(pending: &[u8]) -> Reject {
+    if pending.contains(&b'\n') {
+        Reject {
+            status: 431,
+            cause: CloseCause::SecurityThreatened,
+            msg: "request head too large",
+        }
+    } else {
+        Reject {
+            status: 414,
+            cause: CloseCause::SecurityThreatened,
+            msg: "request line too long",
+        }
     }
 }
 
