@@ -19,13 +19,15 @@
 //! ```
 //!
 //! Layers, bottom to top: [`dispatch`] (sockets, readiness, workers,
-//! deadlines, shutdown) → [`http`] (requests, replies, accessors).
+//! deadlines, shutdown) → connection context ([`thesocket`], [`server`]) →
+//! [`http`] (requests, replies, accessors) → [`ws`] (WebSocket server).
 #![deny(missing_docs)]
 
 mod context;
 pub mod dispatch;
 mod error;
 pub mod http;
+pub mod ws;
 
 pub use context::{server, thesocket};
 pub use dispatch::{serve, shutdown, CloseCause, Dispatcher, Server, SocketId, Startable};
@@ -38,6 +40,10 @@ pub mod prelude {
     pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
     pub use crate::http::*;
     pub use crate::http_server;
+    pub use crate::ws::{
+        is_binary, is_message, message, message_text, reply_binary, reply_text, with_message,
+        UpgradeAnswer, UpgradeRequest, Ws, WsServer,
+    };
     pub use log::LevelFilter;
 }
 
@@ -58,6 +64,7 @@ macro_rules! serve {
 pub mod __private {
     pub use crate::dispatch::Dispatcher;
     pub use crate::http::{Content, HttpServer};
+    pub use crate::ws::WsServer;
     pub use log::LevelFilter;
     pub use std::time::Duration;
 

@@ -155,7 +155,7 @@ impl Client {
     /// True when the server closed the connection (EOF within the deadline).
     pub fn is_closed_by_server(&mut self) -> bool {
         let mut rest = Vec::new();
-        matches!(self.reader.read_to_end(&mut rest), Ok(_))
+        self.reader.read_to_end(&mut rest).is_ok()
     }
 }
 

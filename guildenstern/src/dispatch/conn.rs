@@ -57,6 +57,8 @@ pub enum DeadlineKind {
     Idle = 3,
     /// A connection closing after an error answer is dropped at it.
     Linger = 4,
+    /// A close handshake the peer has not answered ends at it.
+    Closing = 5,
 }
 
 impl DeadlineKind {
@@ -66,6 +68,7 @@ impl DeadlineKind {
             2 => DeadlineKind::Body,
             3 => DeadlineKind::Idle,
             4 => DeadlineKind::Linger,
+            5 => DeadlineKind::Closing,
             _ => DeadlineKind::None,
         }
     }
@@ -85,12 +88,17 @@ pub(crate) struct Conn<S> {
     pub(crate) id: SocketId,
     pub(crate) stream: TcpStream,
     pub(crate) state: Mutex<S>,
+    /// Serialises writes from any thread, so frames never interleave; an
+    /// `Arc` so a multicast can hold guards across its poll loop.
+    pub(crate) write_lock: Arc<Mutex<()>>,
     pub(crate) closed: AtomicBool,
     pub(crate) lingering: AtomicBool,
     /// Milliseconds since the server's epoch; 0 means none.
     deadline: AtomicU64,
     deadline_kind: AtomicU8,
     pub(crate) sched: AtomicU8,
+    /// Bits a protocol keeps per connection where any thread can see them.
+    pub(crate) flags: AtomicU8,
     pub(crate) data: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
@@ -100,11 +108,13 @@ impl<S> Conn<S> {
             id,
             stream,
             state: Mutex::new(state),
+            write_lock: Arc::new(Mutex::new(())),
             closed: AtomicBool::new(false),
             lingering: AtomicBool::new(false),
             deadline: AtomicU64::new(0),
             deadline_kind: AtomicU8::new(0),
             sched: AtomicU8::new(sched::IDLE),
+            flags: AtomicU8::new(0),
             data: Mutex::new(None),
         }
     }

@@ -446,14 +446,15 @@ impl<P: Protocol> Core<P> {
     }
 
     /// Closes a connection from any thread; the on-close callback runs once.
+    /// Returns false when another thread closed it first (with its own cause).
     pub(crate) fn close(
         self: &Arc<Self>,
         conn: &ConnRef<P::State>,
         cause: CloseCause,
         msg: String,
-    ) {
+    ) -> bool {
         if conn.closed.swap(true, Ordering::AcqRel) {
-            return;
+            return false;
         }
         if let Err(e) = self.backend.remove(conn) {
             self.log(Level::Debug, format_args!("deregistering {}: {e}", conn.id));
@@ -476,15 +477,14 @@ impl<P: Protocol> Core<P> {
         if self.table.len() < self.cfg.max_connections {
             self.resume_accepting(PAUSED_CAP);
         }
+        true
     }
 
-    /// Closes the connection with this id; false when it is not open.
+    /// Closes the connection with this id; false when it is not open (or
+    /// another thread is closing it, and on_close gets that thread's cause).
     pub(crate) fn close_id(self: &Arc<Self>, id: SocketId, cause: CloseCause, msg: String) -> bool {
         match self.table.get(id) {
-            Some(c) => {
-                self.close(&c, cause, msg);
-                true
-            }
+            Some(c) => self.close(&c, cause, msg),
             None => false,
         }
     }
@@ -522,6 +522,7 @@ impl<P: Protocol> Core<P> {
                 DeadlineKind::Head => "request head not received in time",
                 DeadlineKind::Body => "request body made no progress in time",
                 DeadlineKind::Idle => "idle",
+                DeadlineKind::Closing => "close handshake not answered",
                 _ => "deadline passed",
             };
             self.close(&c, CloseCause::TimedOut, what.to_owned());
@@ -584,6 +585,9 @@ impl<P: Protocol> Core<P> {
         let mut open = Vec::new();
         self.table.for_each(|c| open.push(c.clone()));
         for c in open {
+            if let Some(mut st) = c.state.try_lock() {
+                self.proto.on_shutdown(&c, &mut st);
+            }
             self.close(&c, CloseCause::Shutdown, "server stopped".into());
         }
         self.backend.shutdown();
@@ -627,6 +631,11 @@ impl<P: Protocol> Control for Core<P> {
     }
     fn is_open(&self, id: SocketId) -> bool {
         self.table.get(id).is_some()
+    }
+    fn sockets(&self) -> Vec<SocketId> {
+        let mut ids = Vec::with_capacity(self.table.len());
+        self.table.for_each(|c| ids.push(c.id));
+        ids
     }
     fn as_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
         self

@@ -23,6 +23,7 @@ mod portable;
 mod server;
 pub(crate) mod sys;
 mod timer;
+mod write;
 
 pub use self::cause::CloseCause;
 pub use self::conn::{DeadlineKind, SocketId};
@@ -31,6 +32,7 @@ pub use self::server::Server;
 
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
+pub(crate) use self::write::write_all;
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -94,6 +96,10 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
         msg: &str,
         state: Option<&mut Self::State>,
     );
+
+    /// The server stops and the connection is about to close: a last word
+    /// (WebSocket close 1001), written without blocking.
+    fn on_shutdown(&self, _conn: &ConnRef<Self::State>, _state: &mut Self::State) {}
 
     /// Runs first on every worker thread.
     fn thread_start(&self, _server: &Server) {}

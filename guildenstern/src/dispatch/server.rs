@@ -18,6 +18,7 @@ pub(crate) trait Control: Send + Sync + 'static {
     fn close(self: Arc<Self>, id: SocketId, cause: CloseCause, msg: String) -> bool;
     fn register(self: Arc<Self>, stream: TcpStream) -> io::Result<SocketId>;
     fn is_open(&self, id: SocketId) -> bool;
+    fn sockets(&self) -> Vec<SocketId>;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -66,6 +67,11 @@ impl Server {
     /// Whether the connection with this id is open.
     pub fn is_open(&self, id: SocketId) -> bool {
         self.inner.is_open(id)
+    }
+
+    /// The ids of the open connections (a snapshot).
+    pub fn sockets(&self) -> Vec<SocketId> {
+        self.inner.sockets()
     }
 
     /// Closes a connection of this server from any thread. Returns false when

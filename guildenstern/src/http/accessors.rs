@@ -150,11 +150,9 @@ pub fn form_value(name: &str) -> Option<String> {
 /// # Errors
 /// As [`Request::read_body`].
 pub fn read_body(out: &mut [u8]) -> io::Result<usize> {
-    with_http(|cx| {
-        let r = cx.req.read_body(out);
-        cx.sync();
-        r
-    })
+    // No `sync` here: the response head is written later, when the handler
+    // replies (`Http::response` checks then whether the body was read whole).
+    with_http(|cx| cx.req.read_body(out))
 }
 
 /// The request head as received, copied.

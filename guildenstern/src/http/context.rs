@@ -30,7 +30,6 @@ pub struct Http {
 impl Http {
     /// The request (read side) and the response (write side), borrowed together.
     pub fn parts(&mut self) -> (&mut Request, &mut Response) {
-        self.sync();
         (&mut self.req, &mut self.res)
     }
 
@@ -41,16 +40,7 @@ impl Http {
 
     /// The response.
     pub fn response(&mut self) -> &mut Response {
-        self.sync();
         &mut self.res
-    }
-
-    /// A response sent before a streamed body was read whole must close the
-    /// connection: the rest of the body cannot be told from the next request.
-    pub(crate) fn sync(&mut self) {
-        if !self.req.is_body_complete() {
-            self.res.keep_alive = false;
-        }
     }
 
     /// The server this request came to.

@@ -2,16 +2,16 @@
 
 mod accessors;
 mod chunked;
-mod config;
+pub(crate) mod config;
 mod context;
-mod date;
+pub(crate) mod date;
 pub(crate) mod form;
-mod framing;
-mod head;
+pub(crate) mod framing;
+pub(crate) mod head;
 mod request;
-mod response;
+pub(crate) mod response;
 mod server;
-mod status;
+pub(crate) mod status;
 
 pub use accessors::*;
 pub use config::{Content, HttpServer};

@@ -5,12 +5,13 @@ use super::chunked::ChunkedDecoder;
 use super::config::HttpConfig;
 use super::framing::eq_ignore_case;
 use super::head::{Framing, Head};
-use super::response::write_all;
 use super::server::HttpState;
 use crate::dispatch::sys::{wait_fd, Wait};
-use crate::dispatch::{ConnRef, SocketId};
+use crate::dispatch::{write_all, ConnRef, SocketId};
+use std::cell::Cell;
 use std::io::{self, Read};
 use std::os::fd::AsFd;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,10 +54,13 @@ pub struct Request {
     pub(crate) conn: Option<ConnRef<HttpState>>,
     /// The body buffer is lent out (`with_body`): other views are unavailable.
     pub(crate) lent: bool,
+    /// Shared with the response: a streamed body is not read whole yet, so
+    /// a response written now must close the connection.
+    pub(crate) body_unread: Rc<Cell<bool>>,
 }
 
 impl Request {
-    pub(crate) fn new(cfg: Arc<HttpConfig>) -> Self {
+    pub(crate) fn new(cfg: Arc<HttpConfig>, body_unread: Rc<Cell<bool>>) -> Self {
         Request {
             st: HttpState::new(),
             head: Head::new(cfg.max_headers),
@@ -64,6 +68,7 @@ impl Request {
             cfg,
             conn: None,
             lent: false,
+            body_unread,
         }
     }
 
@@ -198,6 +203,12 @@ impl Request {
     /// `InvalidData` for a malformed chunked body, `UnexpectedEof` when the
     /// client closes early, `Unsupported` on a server not in Streaming mode.
     pub fn read_body(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let r = self.read_stream(out);
+        self.body_unread.set(!self.is_body_complete());
+        r
+    }
+
+    fn read_stream(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let Body::Stream(stream) = &mut self.body else {
             return match self.body {
                 Body::Empty => Ok(0),

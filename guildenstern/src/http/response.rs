@@ -5,10 +5,10 @@
 use super::date::with_current_date;
 use super::server::HttpState;
 use super::status::reason;
-use crate::dispatch::sys::{wait_fd, Wait};
-use crate::dispatch::{CloseCause, ConnRef};
-use std::io::{self, IoSlice, Write};
-use std::os::fd::AsFd;
+use crate::dispatch::{write_all, CloseCause, ConnRef};
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Bodies larger than this are written straight from the caller's slice
@@ -45,10 +45,12 @@ pub struct Response {
     pub(crate) send_timeout: Duration,
     /// The first write error; later writes are skipped.
     pub(crate) failed: Option<(CloseCause, String)>,
+    /// Shared with the request: a streamed body is not read whole yet.
+    pub(crate) body_unread: Rc<Cell<bool>>,
 }
 
 impl Response {
-    pub(crate) fn new(send_timeout: Duration) -> Self {
+    pub(crate) fn new(send_timeout: Duration, body_unread: Rc<Cell<bool>>) -> Self {
         Response {
             out: Vec::with_capacity(FLUSH_LIMIT + 1024),
             state: ReplyState::None,
@@ -59,6 +61,7 @@ impl Response {
             conn: None,
             send_timeout,
             failed: None,
+            body_unread,
         }
     }
 
@@ -238,6 +241,10 @@ impl Response {
         content_length: Option<u64>,
         chunked: bool,
     ) {
+        if self.body_unread.get() {
+            // The rest of the body could not be told from the next request.
+            self.keep_alive = false;
+        }
         let out = &mut self.out;
         out.extend_from_slice(if self.minor == 0 {
             b"HTTP/1.0 "
@@ -309,42 +316,6 @@ impl Response {
     }
 }
 
-/// Writes every part, waiting (poll) for the socket when it is full, until `deadline`.
-pub(crate) fn write_all(
-    mut stream: &std::net::TcpStream,
-    parts: [&[u8]; 3],
-    deadline: Instant,
-) -> io::Result<()> {
-    let mut skip = 0usize;
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    while skip < total {
-        let mut slices = [IoSlice::new(&[]), IoSlice::new(&[]), IoSlice::new(&[])];
-        let mut n = 0;
-        let mut offset = skip;
-        for p in parts {
-            if offset >= p.len() {
-                offset -= p.len();
-                continue;
-            }
-            slices[n] = IoSlice::new(&p[offset..]);
-            offset = 0;
-            n += 1;
-        }
-        match stream.write_vectored(&slices[..n]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(w) => skip += w,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !wait_fd(stream.as_fd(), Wait::Writable, deadline)? {
-                    return Err(io::Error::new(io::ErrorKind::TimedOut, "send timeout"));
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 /// Statuses whose responses carry no body and no Content-Length.
 fn is_bodyless(code: u16) -> bool {
     code == 204 || code == 304 || (100..200).contains(&code)
@@ -397,7 +368,7 @@ mod tests {
 
     #[test]
     fn small_reply_is_one_buffer() {
-        let mut r = Response::new(Duration::from_secs(1));
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
         r.reply("hello world");
         let t = text(&r);
         assert!(t.starts_with("HTTP/1.1 200 OK\r\nDate: "), "{t}");
@@ -409,7 +380,7 @@ mod tests {
 
     #[test]
     fn head_keeps_length_drops_body() {
-        let mut r = Response::new(Duration::from_secs(1));
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
         r.head_only = true;
         r.reply("hello");
         assert!(text(&r).ends_with("Content-Length: 5\r\n\r\n"));
@@ -417,7 +388,7 @@ mod tests {
 
     #[test]
     fn no_length_on_204_and_close_on_http10() {
-        let mut r = Response::new(Duration::from_secs(1));
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
         r.minor = 0;
         r.keep_alive = false;
         r.reply_code(204);
@@ -429,7 +400,7 @@ mod tests {
 
     #[test]
     fn invalid_fields_are_dropped() {
-        let mut r = Response::new(Duration::from_secs(1));
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
         r.reply_with(
             303,
             b"",

@@ -9,13 +9,14 @@ use super::context::Http;
 use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
-use super::response::{write_all, ReplyState, Response, FLUSH_LIMIT};
-use crate::dispatch::{CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
+use super::response::{ReplyState, Response, FLUSH_LIMIT};
+use crate::dispatch::{write_all, CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
 use log::Level;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -189,7 +190,7 @@ impl Protocol for HttpProto {
         let started = !matches!(state.phase, Phase::Fresh) || state.start != state.filled;
         if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && started {
             let mut out = Vec::with_capacity(160);
-            let mut res = Response::new(Duration::from_millis(0));
+            let mut res = Response::new(Duration::from_millis(0), Rc::default());
             res.keep_alive = false;
             res.write_head(408, &[], Some(0), false);
             out.extend_from_slice(&res.out);
@@ -214,9 +215,10 @@ impl Protocol for HttpProto {
     }
 
     fn thread_start(&self, server: &Server) {
+        let body_unread = Rc::new(Cell::new(false));
         let cx = Http {
-            req: Request::new(self.cfg.clone()),
-            res: Response::new(self.cfg.send_timeout),
+            req: Request::new(self.cfg.clone(), body_unread.clone()),
+            res: Response::new(self.cfg.send_timeout, body_unread),
             server: server.clone(),
             close: None,
             in_handler: false,
@@ -439,6 +441,7 @@ impl HttpProto {
                     kind,
                     continue_sent: have > 0,
                 });
+                req.body_unread.set(true);
                 Next::Request
             }
             (Framing::Length(n), Content::Compact) => {
@@ -526,7 +529,6 @@ impl HttpProto {
             Handler::Context(f) => catch_unwind(AssertUnwindSafe(|| f(&mut cx))),
         };
         crate::context::set_socket(None);
-        cx.sync();
         if let Err(panic) = outcome {
             let what = panic
                 .downcast_ref::<&str>()
@@ -573,6 +575,7 @@ impl HttpProto {
         st.served += 1;
         st.consume(used);
         cx.req.body = Body::Empty;
+        cx.req.body_unread.set(false);
         if let Some((cause, msg)) = cx.res.failed.take() {
             return Some(Flow::Close(cause, msg));
         }

@@ -65,6 +65,37 @@ pub(crate) fn wait_fd(fd: BorrowedFd<'_>, what: Wait, deadline: Instant) -> io::
     }
 }
 
+/// Waits until one of `fds` can take more bytes or `deadline` passes;
+/// returns which are ready (or hung up, which the next write reports).
+pub(crate) fn wait_writable_many(
+    fds: &[BorrowedFd<'_>],
+    ready: &mut Vec<bool>,
+    deadline: Instant,
+) -> io::Result<()> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        })
+        .collect();
+    ready.clear();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: `pfds` holds `pfds.len()` initialised pollfd structs; the fds are
+        // borrowed by the caller for the duration of the call.
+        match syscall!(poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms)) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    ready.extend(pfds.iter().map(|p| p.revents != 0));
+    Ok(())
+}
+
 /// The soft limit on open file descriptors, if it can be read.
 pub(crate) fn nofile_limit() -> Option<u64> {
     let mut lim = libc::rlimit {

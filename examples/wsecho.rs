@@ -1,0 +1,31 @@
+//! A WebSocket echo server: every text and binary message comes back as it
+//! was sent. The target of the Autobahn conformance run and the benchmark.
+//!
+//! `cargo run --release --example wsecho [port]` (default port 9001).
+
+use guildenstern::prelude::*;
+
+fn echo(cx: &mut Ws) {
+    // Replies borrow the context immutably, so the message is not copied.
+    let _ = if cx.is_binary() {
+        cx.reply_binary(cx.message())
+    } else {
+        cx.reply_text(cx.text())
+    };
+}
+
+fn wsecho() -> WsServer {
+    let port = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9001);
+    println!("echoing WebSocket messages on port {port}");
+    WsServer::with_context(echo)
+        .port(port)
+        .name("wsecho")
+        .max_message_bytes(64 * 1024 * 1024)
+}
+
+fn main() {
+    guildenstern::serve![wsecho];
+}

@@ -1,0 +1,264 @@
+//! RFC 6455 frames: tungstenite parses and formats the headers; this file
+//! adds the rules a server enforces on client frames, unmasking, and the
+//! close-frame payload checks.
+
+use std::io::Cursor;
+use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
+use tungstenite::protocol::frame::FrameHeader;
+
+/// What a frame carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Continue,
+    Text,
+    Binary,
+    Close,
+    Ping,
+    Pong,
+}
+
+impl Kind {
+    pub(crate) fn is_control(self) -> bool {
+        matches!(self, Kind::Close | Kind::Ping | Kind::Pong)
+    }
+
+    fn opcode(self) -> OpCode {
+        match self {
+            Kind::Continue => OpCode::Data(Data::Continue),
+            Kind::Text => OpCode::Data(Data::Text),
+            Kind::Binary => OpCode::Data(Data::Binary),
+            Kind::Close => OpCode::Control(Control::Close),
+            Kind::Ping => OpCode::Control(Control::Ping),
+            Kind::Pong => OpCode::Control(Control::Pong),
+        }
+    }
+}
+
+/// A parsed client frame header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Header {
+    pub(crate) fin: bool,
+    pub(crate) kind: Kind,
+    pub(crate) header_len: usize,
+    pub(crate) payload_len: usize,
+    pub(crate) mask: [u8; 4],
+}
+
+/// A frame that breaks the protocol: the close code to answer with and why.
+pub(crate) type Violation = (u16, &'static str);
+
+/// Close codes (RFC 6455 §7.4.1).
+pub(crate) mod code {
+    pub(crate) const NORMAL: u16 = 1000;
+    pub(crate) const GOING_AWAY: u16 = 1001;
+    pub(crate) const PROTOCOL: u16 = 1002;
+    pub(crate) const INVALID_DATA: u16 = 1007;
+    pub(crate) const TOO_BIG: u16 = 1009;
+}
+
+/// Parses the header at the start of `buf`; `Ok(None)` when more bytes are needed.
+pub(crate) fn parse(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Violation> {
+    let mut cur = Cursor::new(buf);
+    let (h, len) = match FrameHeader::parse(&mut cur) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => return Ok(None),
+        Err(_) => return Err((code::PROTOCOL, "malformed frame header")),
+    };
+    if h.rsv1 || h.rsv2 || h.rsv3 {
+        return Err((code::PROTOCOL, "reserved bits set without an extension"));
+    }
+    let kind = match h.opcode {
+        OpCode::Data(Data::Continue) => Kind::Continue,
+        OpCode::Data(Data::Text) => Kind::Text,
+        OpCode::Data(Data::Binary) => Kind::Binary,
+        OpCode::Control(Control::Close) => Kind::Close,
+        OpCode::Control(Control::Ping) => Kind::Ping,
+        OpCode::Control(Control::Pong) => Kind::Pong,
+        _ => return Err((code::PROTOCOL, "reserved opcode")),
+    };
+    let Some(mask) = h.mask else {
+        return Err((code::PROTOCOL, "unmasked client frame"));
+    };
+    if kind.is_control() {
+        if !h.is_final {
+            return Err((code::PROTOCOL, "fragmented control frame"));
+        }
+        if len > 125 {
+            return Err((code::PROTOCOL, "control frame payload over 125 bytes"));
+        }
+    }
+    if len > max_payload as u64 {
+        return Err((code::TOO_BIG, "message too big"));
+    }
+    Ok(Some(Header {
+        fin: h.is_final,
+        kind,
+        header_len: cur.position() as usize,
+        payload_len: len as usize,
+        mask,
+    }))
+}
+
+/// Unmasks a payload in place (RFC 6455 §5.3), eight bytes at a time.
+pub(crate) fn unmask(payload: &mut [u8], mask: [u8; 4]) {
+    let wide = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
+    let mut chunks = payload.chunks_exact_mut(8);
+    for c in &mut chunks {
+        let v = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ wide;
+        c.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= mask[i & 3];
+    }
+}
+
+/// Formats an unmasked server frame header into `out`; returns its length.
+pub(crate) fn server_header(kind: Kind, fin: bool, len: usize, out: &mut [u8; 14]) -> usize {
+    let h = FrameHeader {
+        is_final: fin,
+        opcode: kind.opcode(),
+        ..FrameHeader::default()
+    };
+    let mut cur = Cursor::new(&mut out[..]);
+    h.format(len as u64, &mut cur)
+        .expect("a frame header fits 14 bytes");
+    cur.position() as usize
+}
+
+/// Checks a close frame's payload: empty, or a valid code and UTF-8 reason.
+pub(crate) fn close_payload(p: &[u8]) -> Result<Option<(u16, &str)>, Violation> {
+    match p.len() {
+        0 => Ok(None),
+        1 => Err((code::PROTOCOL, "close payload of one byte")),
+        _ => {
+            let c = u16::from_be_bytes([p[0], p[1]]);
+            if !is_valid_close_code(c) {
+                return Err((code::PROTOCOL, "invalid close code"));
+            }
+            let reason = std::str::from_utf8(&p[2..])
+                .map_err(|_| (code::INVALID_DATA, "close reason is not UTF-8"))?;
+            Ok(Some((c, reason)))
+        }
+    }
+}
+
+/// Codes a peer may send (RFC 6455 §7.4, and the IANA registry).
+pub(crate) fn is_valid_close_code(c: u16) -> bool {
+    matches!(c, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+/// Incremental UTF-8 check of a message arriving in fragments: fails as
+/// soon as a byte sequence cannot start valid UTF-8.
+pub(crate) fn check_utf8(data: &[u8], checked: &mut usize, complete: bool) -> bool {
+    match std::str::from_utf8(&data[*checked..]) {
+        Ok(_) => {
+            *checked = data.len();
+            true
+        }
+        Err(e) => {
+            *checked += e.valid_up_to();
+            e.error_len().is_none() && !complete
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+        let mask = [1u8, 2, 3, 4];
+        let mut v = vec![first];
+        match payload.len() {
+            n if n < 126 => v.push(0x80 | n as u8),
+            n if n < 65536 => {
+                v.push(0x80 | 126);
+                v.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                v.push(0x80 | 127);
+                v.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        v.extend_from_slice(&mask);
+        v.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+        v
+    }
+
+    #[test]
+    fn parses_and_unmasks() {
+        for len in [0usize, 5, 125, 126, 65535, 65536, 70000] {
+            let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut f = masked(0x82, &payload);
+            let h = parse(&f, 1 << 20).unwrap().unwrap();
+            assert!(h.fin);
+            assert_eq!(h.kind, Kind::Binary);
+            assert_eq!(h.payload_len, len);
+            let p = &mut f[h.header_len..];
+            unmask(p, h.mask);
+            assert_eq!(p, &payload[..]);
+            assert!(parse(&f[..h.header_len - 1], 1 << 20).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn refuses_what_rfc_6455_forbids() {
+        let cases: &[(&[u8], u16)] = &[
+            (&[0x81, 0x00], code::PROTOCOL),                     // unmasked
+            (&[0xC1, 0x80, 0, 0, 0, 0], code::PROTOCOL),         // rsv1
+            (&[0x83, 0x80, 0, 0, 0, 0], code::PROTOCOL),         // reserved data opcode
+            (&[0x8B, 0x80, 0, 0, 0, 0], code::PROTOCOL),         // reserved control opcode
+            (&[0x09, 0x80, 0, 0, 0, 0], code::PROTOCOL),         // fragmented ping
+            (&[0x89, 0xFE, 0, 126, 0, 0, 0, 0], code::PROTOCOL), // ping of 126 bytes
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(parse(bytes, 1000).unwrap_err().0, *want, "{bytes:?}");
+        }
+        assert_eq!(
+            parse(&masked(0x82, &[0; 200]), 100).unwrap_err().0,
+            code::TOO_BIG
+        );
+    }
+
+    #[test]
+    fn close_payloads() {
+        assert_eq!(close_payload(b"").unwrap(), None);
+        assert!(close_payload(b"\x03").is_err());
+        assert_eq!(close_payload(b"\x03\xe8bye").unwrap(), Some((1000, "bye")));
+        assert_eq!(close_payload(b"\x03\xed").unwrap_err().0, code::PROTOCOL); // 1005
+        assert_eq!(
+            close_payload(b"\x03\xe8\xff").unwrap_err().0,
+            code::INVALID_DATA
+        );
+        assert!(close_payload(&4321u16.to_be_bytes()).is_ok());
+    }
+
+    #[test]
+    fn utf8_across_fragments() {
+        let text = "κόσμε".as_bytes();
+        let mut checked = 0;
+        assert!(check_utf8(&text[..3], &mut checked, false));
+        assert!(check_utf8(text, &mut checked, true));
+        let mut checked = 0;
+        assert!(!check_utf8(b"ab\xff", &mut checked, false));
+        let mut checked = 0;
+        assert!(!check_utf8(b"ab\xce", &mut checked, true));
+    }
+
+    #[test]
+    fn server_headers() {
+        let mut out = [0u8; 14];
+        assert_eq!(
+            &out[..server_header(Kind::Text, true, 5, &mut out)],
+            &[0x81, 5]
+        );
+        assert_eq!(
+            &out[..server_header(Kind::Binary, true, 300, &mut out)],
+            &[0x82, 126, 1, 44]
+        );
+        assert_eq!(server_header(Kind::Binary, false, 70000, &mut out), 10);
+        assert_eq!(out[0], 0x02);
+    }
+}

@@ -1,0 +1,22 @@
+//! The WebSocket server (RFC 6455) on the dispatchers.
+//!
+//! A WebSocket server is a port of its own: it answers the opening
+//! handshake, then exchanges frames. Messages reach a receive callback;
+//! any thread can send to any connection ([`send_text`], [`multicast_text`],
+//! [`send_close`], …). The frame codec and the accept key are tungstenite's.
+
+mod accessors;
+mod config;
+mod context;
+mod frame;
+mod handshake;
+mod send;
+mod server;
+
+pub use accessors::*;
+pub use config::WsServer;
+pub use context::Ws;
+pub use handshake::{UpgradeAnswer, UpgradeRequest};
+pub use send::{
+    multicast_binary, multicast_text, send_binary, send_close, send_ping, send_text, SendError,
+};

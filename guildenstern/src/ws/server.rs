@@ -1,0 +1,636 @@
+//! The WebSocket protocol on the dispatchers: the opening handshake, then
+//! frames parsed from the connection's own buffer (a partial frame stays
+//! there until the rest arrives), messages reassembled and validated, the
+//! close handshake, pings.
+
+use super::config::{Receive, WsShared};
+use super::context::{MsgAt, Ws};
+use super::frame::{self, code, Kind};
+use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
+use super::send::close_frame_now;
+use crate::dispatch::{
+    write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
+};
+use crate::http::config::HttpConfig;
+use crate::http::framing::find_head_end;
+use crate::http::head::{self, Head};
+use log::Level;
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `Conn::flags` bit: a close frame was sent; nothing may follow it.
+pub(crate) const CLOSE_SENT: u8 = 1;
+
+const INITIAL_BUFFER: usize = 4096;
+
+thread_local! {
+    /// The context the accessors of argument-free callbacks reach: a blank
+    /// one, whose contents are swapped with the worker's while a callback runs.
+    static CX: RefCell<Option<Box<Ws>>> = const { RefCell::new(None) };
+    /// The worker's own context, taken while it serves a connection.
+    static WORK: RefCell<Option<Box<Ws>>> = const { RefCell::new(None) };
+}
+
+/// Swaps the worker's context into the accessors' slot (and back).
+fn lend(cx: &mut Ws, in_handler: bool) {
+    CX.with(|c| {
+        let mut slot = c.borrow_mut();
+        let lent = slot
+            .as_mut()
+            .expect("worker threads have a WebSocket context");
+        std::mem::swap(&mut **lent, cx);
+        lent.in_handler = in_handler;
+    });
+}
+
+/// Runs `f` on the context of the WebSocket callback running on this thread.
+pub(crate) fn with_ws<R>(f: impl FnOnce(&mut Ws) -> R) -> R {
+    CX.with(|c| {
+        let mut slot = c.try_borrow_mut().unwrap_or_else(|_| {
+            panic!("guildenstern: a WebSocket accessor was called inside another accessor's closure")
+        });
+        match slot.as_mut() {
+            Some(cx) if cx.in_handler => f(cx),
+            _ => panic!(
+                "guildenstern: WebSocket accessors work only inside an argument-free WebSocket callback"
+            ),
+        }
+    })
+}
+
+/// Per-connection state.
+pub(crate) struct WsState {
+    pub(crate) buf: Vec<u8>,
+    start: usize,
+    filled: usize,
+    open: bool,
+    /// The data kind of a message arriving in fragments.
+    frag: Option<Kind>,
+    pub(crate) msg: Vec<u8>,
+    utf8_checked: usize,
+    awaiting_pong: bool,
+    peer_close: Option<u16>,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl WsState {
+    fn new() -> Self {
+        WsState {
+            buf: vec![0; INITIAL_BUFFER],
+            start: 0,
+            filled: 0,
+            open: false,
+            frag: None,
+            msg: Vec::new(),
+            utf8_checked: 0,
+            awaiting_pong: false,
+            peer_close: None,
+            write_lock: None,
+        }
+    }
+
+    /// Room for `need` bytes from `start`: compacts, then grows.
+    fn reserve(&mut self, need: usize) {
+        if self.start > 0 && self.start + need > self.buf.len() {
+            self.buf.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+        if need > self.buf.len() {
+            let mut cap = self.buf.len();
+            while cap < need {
+                cap *= 2;
+            }
+            self.buf.resize(cap, 0);
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start >= self.filled {
+            self.start = 0;
+            self.filled = 0;
+            if self.buf.len() > 64 * INITIAL_BUFFER {
+                self.buf = vec![0; INITIAL_BUFFER];
+            }
+        }
+    }
+}
+
+/// The WebSocket protocol.
+pub(crate) struct WsProto {
+    pub(crate) shared: Arc<WsShared>,
+    head_cfg: HttpConfig,
+}
+
+/// What the frames in the buffer asked for.
+enum Step {
+    More,
+    Flow(Flow),
+}
+
+impl WsProto {
+    pub(crate) fn new(shared: Arc<WsShared>) -> Self {
+        let head_cfg = HttpConfig {
+            all_headers: true,
+            max_header_bytes: shared.cfg.max_header_bytes,
+            ..HttpConfig::default()
+        };
+        WsProto { shared, head_cfg }
+    }
+
+    pub(crate) fn send_timeout(&self) -> Duration {
+        self.shared.cfg.send_timeout
+    }
+
+    pub(crate) fn close_timeout(&self) -> Duration {
+        self.shared.cfg.close_timeout
+    }
+
+    /// Reads what the socket has into the buffer. `Ok(true)`: the socket
+    /// was drained (a short read or `WouldBlock`).
+    fn read(&self, io: &Io<'_, Self>, st: &mut WsState, limit: usize) -> Result<bool, Flow> {
+        if st.filled == st.buf.len() {
+            let used = st.filled - st.start;
+            if used >= limit {
+                return Err(Flow::Close(
+                    CloseCause::SecurityThreatened,
+                    "buffer limit".into(),
+                ));
+            }
+            st.reserve((used * 2).clamp(INITIAL_BUFFER, limit));
+        }
+        let space = st.buf.len() - st.filled;
+        loop {
+            match (&io.conn.stream).read(&mut st.buf[st.filled..]) {
+                Ok(0) => {
+                    return Err(Flow::Close(
+                        CloseCause::ClosedByClient,
+                        "end of stream".into(),
+                    ))
+                }
+                Ok(n) => {
+                    st.filled += n;
+                    return Ok(n < space);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Flow::Close(CloseCause::ConnectionLost, e.to_string())),
+            }
+        }
+    }
+
+    fn handshake(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Option<Flow> {
+        let st = &mut cx.st;
+        let pending = &st.buf[st.start..st.filled];
+        let end = find_head_end(pending, 0)?;
+        let mut head = Head::new(self.head_cfg.max_headers);
+        let refuse = |status: u16, msg: &str| {
+            let resp = handshake::refusal_response(status, msg);
+            let _ = write_all(
+                io.stream(),
+                [&resp, b"", b""],
+                Instant::now() + self.send_timeout(),
+            );
+            Some(Flow::Linger(
+                CloseCause::ProtocolViolated,
+                format!("handshake refused: {status} {msg}"),
+            ))
+        };
+        match head::parse(&pending[..end], &self.head_cfg, &mut head) {
+            Ok(true) => {}
+            Ok(false) => return refuse(400, "malformed request"),
+            Err(r) => return refuse(r.status, r.msg),
+        }
+        let req = UpgradeRequest {
+            buf: &pending[..end],
+            head: &head,
+            socket: io.id(),
+        };
+        let key = match handshake::validate(&req) {
+            Ok(k) => k,
+            Err(r) => return refuse(r.status, r.msg),
+        };
+        let answer = match &self.shared.on_upgrade {
+            Some(f) => match catch_unwind(AssertUnwindSafe(|| f(&req))) {
+                Ok(a) => a,
+                Err(_) => {
+                    io.core
+                        .log(Level::Error, format_args!("upgrade callback panicked"));
+                    return refuse(500, "upgrade callback failed");
+                }
+            },
+            None => UpgradeAnswer::Accept,
+        };
+        let protocol = match &answer {
+            UpgradeAnswer::Accept => None,
+            UpgradeAnswer::AcceptProtocol(p) if req.protocols().any(|o| o == p) => Some(p.as_str()),
+            UpgradeAnswer::AcceptProtocol(p) => {
+                io.core.log(
+                    Level::Error,
+                    format_args!("upgrade callback chose {p:?}, which the client did not offer"),
+                );
+                return refuse(500, "no common subprotocol");
+            }
+            UpgradeAnswer::Decline(status) => {
+                let status = if (400..600).contains(status) {
+                    *status
+                } else {
+                    403
+                };
+                return refuse(status, "upgrade declined");
+            }
+        };
+        let resp = handshake::accept_response(key, protocol);
+        {
+            let _w = io.conn.write_lock.lock();
+            if let Err(e) = write_all(
+                io.stream(),
+                [&resp, b"", b""],
+                Instant::now() + self.send_timeout(),
+            ) {
+                return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
+            }
+        }
+        st.consume(end);
+        st.open = true;
+        match self.shared.cfg.ping_interval {
+            Some(every) => io.set_deadline(DeadlineKind::Idle, every),
+            None => io.conn.set_deadline(DeadlineKind::None, 0),
+        }
+        if let Some(f) = &self.shared.after_upgrade {
+            cx.at = MsgAt::None;
+            cx.binary = false;
+            if let Err(flow) = self.call_plain(io, cx, &**f) {
+                return Some(flow);
+            }
+        }
+        None
+    }
+
+    /// Runs a callback with the thread-local context in place.
+    fn call(&self, io: &Io<'_, Self>, cx: &mut Ws, f: impl FnOnce(&mut Ws)) -> Result<(), Flow> {
+        crate::context::set_socket(Some(io.id()));
+        let r = catch_unwind(AssertUnwindSafe(|| f(cx)));
+        crate::context::set_socket(None);
+        r.map_err(|p| {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".into());
+            io.core.log(
+                Level::Error,
+                format_args!("WebSocket callback panicked on {}: {what}", io.id()),
+            );
+            close_frame_now(io.conn, 1011, "internal error");
+            Flow::Linger(CloseCause::HandlerPanicked, what)
+        })
+    }
+
+    /// Runs an argument-free callback with the context lent to the accessors.
+    fn call_plain(
+        &self,
+        io: &Io<'_, Self>,
+        cx: &mut Ws,
+        f: &(dyn Fn() + Send + Sync),
+    ) -> Result<(), Flow> {
+        lend(cx, true);
+        let r = self.call(io, cx, |_| f());
+        lend(cx, false);
+        r
+    }
+
+    /// Hands a complete message to the receive callback.
+    fn deliver(&self, io: &Io<'_, Self>, cx: &mut Ws, at: MsgAt, binary: bool) -> Result<(), Flow> {
+        cx.at = at;
+        cx.binary = binary;
+        let r = match &self.shared.receive {
+            Receive::Context(f) => self.call(io, cx, |cx| f(cx)),
+            Receive::Plain(f) => self.call_plain(io, cx, &**f),
+        };
+        cx.at = MsgAt::None;
+        r
+    }
+
+    /// Processes every complete frame in the buffer.
+    fn frames(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Step {
+        let max = self.shared.cfg.max_message_bytes;
+        loop {
+            let st = &mut cx.st;
+            let avail = st.filled - st.start;
+            let h = match frame::parse(&st.buf[st.start..st.filled], max) {
+                Ok(Some(h)) => h,
+                Ok(None) => return Step::More,
+                Err((c, why)) => return Step::Flow(self.fail(io, c, why)),
+            };
+            let total = h.header_len + h.payload_len;
+            if avail < total {
+                st.reserve(total);
+                return Step::More;
+            }
+            let p = st.start + h.header_len..st.start + total;
+            frame::unmask(&mut st.buf[p.clone()], h.mask);
+            match h.kind {
+                Kind::Text | Kind::Binary => {
+                    if st.frag.is_some() {
+                        return Step::Flow(self.fail(
+                            io,
+                            code::PROTOCOL,
+                            "new message inside a fragmented one",
+                        ));
+                    }
+                    if h.fin {
+                        let binary = h.kind == Kind::Binary;
+                        if !binary && std::str::from_utf8(&st.buf[p.clone()]).is_err() {
+                            return Step::Flow(self.fail(
+                                io,
+                                code::INVALID_DATA,
+                                "text message is not UTF-8",
+                            ));
+                        }
+                        if let Err(flow) = self.deliver(io, cx, MsgAt::Buf(p), binary) {
+                            return Step::Flow(flow);
+                        }
+                    } else {
+                        st.frag = Some(h.kind);
+                        st.msg.clear();
+                        st.msg.extend_from_slice(&st.buf[p]);
+                        st.utf8_checked = 0;
+                        if h.kind == Kind::Text
+                            && !frame::check_utf8(&st.msg, &mut st.utf8_checked, false)
+                        {
+                            return Step::Flow(self.fail(
+                                io,
+                                code::INVALID_DATA,
+                                "text message is not UTF-8",
+                            ));
+                        }
+                    }
+                }
+                Kind::Continue => {
+                    let Some(kind) = st.frag else {
+                        return Step::Flow(self.fail(
+                            io,
+                            code::PROTOCOL,
+                            "continuation without a message",
+                        ));
+                    };
+                    if st.msg.len() + h.payload_len > max {
+                        return Step::Flow(self.fail(io, code::TOO_BIG, "message too big"));
+                    }
+                    st.msg.extend_from_slice(&st.buf[p]);
+                    if kind == Kind::Text
+                        && !frame::check_utf8(&st.msg, &mut st.utf8_checked, h.fin)
+                    {
+                        return Step::Flow(self.fail(
+                            io,
+                            code::INVALID_DATA,
+                            "text message is not UTF-8",
+                        ));
+                    }
+                    if h.fin {
+                        st.frag = None;
+                        if let Err(flow) =
+                            self.deliver(io, cx, MsgAt::Reassembled, kind == Kind::Binary)
+                        {
+                            return Step::Flow(flow);
+                        }
+                        if cx.st.msg.capacity() > 64 * INITIAL_BUFFER {
+                            cx.st.msg = Vec::new();
+                        }
+                    }
+                }
+                Kind::Ping => {
+                    if io.conn.flags.load(Ordering::Acquire) & CLOSE_SENT == 0 {
+                        let mut head = [0u8; 14];
+                        let n = frame::server_header(Kind::Pong, true, h.payload_len, &mut head);
+                        let _w = io.conn.write_lock.lock();
+                        let deadline = Instant::now() + self.send_timeout();
+                        if let Err(e) =
+                            write_all(io.stream(), [&head[..n], &st.buf[p], b""], deadline)
+                        {
+                            return Step::Flow(Flow::Close(
+                                CloseCause::ConnectionLost,
+                                e.to_string(),
+                            ));
+                        }
+                    }
+                }
+                Kind::Pong => st.awaiting_pong = false,
+                Kind::Close => return Step::Flow(self.peer_close(io, &mut cx.st, p)),
+            }
+            cx.st.consume(total);
+        }
+    }
+
+    /// The client sent a close frame: answer it (unless we started the
+    /// handshake) and close.
+    fn peer_close(&self, io: &Io<'_, Self>, st: &mut WsState, p: std::ops::Range<usize>) -> Flow {
+        let (c, reason) = match frame::close_payload(&st.buf[p]) {
+            Ok(Some((c, reason))) => (Some(c), reason.to_owned()),
+            Ok(None) => (None, String::new()),
+            Err((c, why)) => return self.fail(io, c, why),
+        };
+        st.peer_close = c;
+        let we_started = io.conn.flags.load(Ordering::Acquire) & CLOSE_SENT != 0;
+        if we_started {
+            return Flow::Close(CloseCause::CloseCalled, reason);
+        }
+        close_frame_now(io.conn, c.unwrap_or(code::NORMAL), "");
+        Flow::Linger(CloseCause::ClosedByClient, reason)
+    }
+
+    /// A protocol violation: close frame with `c`, then a lingering close.
+    fn fail(&self, io: &Io<'_, Self>, c: u16, why: &'static str) -> Flow {
+        io.core.log(
+            Level::Debug,
+            format_args!("closing {} with {c}: {why}", io.id()),
+        );
+        close_frame_now(io.conn, c, why);
+        let cause = if c == code::TOO_BIG {
+            CloseCause::SecurityThreatened
+        } else {
+            CloseCause::ProtocolViolated
+        };
+        Flow::Linger(cause, format!("{c} {why}"))
+    }
+}
+
+impl Protocol for WsProto {
+    type State = WsState;
+
+    fn new_state(&self) -> WsState {
+        WsState::new()
+    }
+
+    fn on_open(&self, io: &Io<'_, Self>, state: &mut WsState) {
+        state.write_lock = Some(io.conn.write_lock.clone());
+        io.set_deadline(DeadlineKind::Head, self.shared.cfg.handshake_timeout);
+    }
+
+    fn on_ready(&self, io: &Io<'_, Self>, state: &mut WsState) -> Flow {
+        let Some(mut cx) = WORK.with(|c| c.borrow_mut().take()) else {
+            return Flow::Close(
+                CloseCause::NetError,
+                "worker has no WebSocket context".into(),
+            );
+        };
+        std::mem::swap(&mut cx.st, state);
+        cx.conn = Some(io.conn.clone());
+        let flow = self.drive(io, &mut cx);
+        cx.conn = None;
+        std::mem::swap(&mut cx.st, state);
+        WORK.with(|c| *c.borrow_mut() = Some(cx));
+        flow
+    }
+
+    fn on_deadline(
+        &self,
+        stream: &TcpStream,
+        state: &mut WsState,
+        kind: DeadlineKind,
+    ) -> Option<Duration> {
+        match (kind, self.shared.cfg.ping_interval) {
+            (DeadlineKind::Idle, Some(every)) if state.open && !state.awaiting_pong => {
+                let lock = state.write_lock.as_ref()?;
+                let _w = lock.try_lock_for(Duration::from_millis(10))?;
+                // A ping is two bytes: it fits any socket buffer that is not full.
+                let _ = write_all(
+                    stream,
+                    [&[0x89, 0x00], b"", b""],
+                    Instant::now() + Duration::from_millis(100),
+                );
+                state.awaiting_pong = true;
+                Some(every)
+            }
+            _ => None,
+        }
+    }
+
+    fn on_close(
+        &self,
+        server: &Server,
+        id: SocketId,
+        cause: CloseCause,
+        msg: &str,
+        state: Option<&mut WsState>,
+    ) {
+        let opened = state.as_ref().is_none_or(|s| s.open);
+        let code = state.and_then(|s| s.peer_close);
+        if let (Some(f), true) = (&self.shared.on_close, opened) {
+            if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, code, msg))).is_err() {
+                log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
+            }
+        }
+    }
+
+    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) {
+        if state.open {
+            close_frame_now(conn, code::GOING_AWAY, "server shutting down");
+        }
+    }
+
+    fn thread_start(&self, server: &Server) {
+        let blank = |st| Ws {
+            st,
+            at: MsgAt::None,
+            binary: false,
+            conn: None,
+            send_timeout: self.shared.cfg.send_timeout,
+            server: server.clone(),
+            in_handler: false,
+        };
+        WORK.with(|c| *c.borrow_mut() = Some(Box::new(blank(WsState::new_empty()))));
+        CX.with(|c| *c.borrow_mut() = Some(Box::new(blank(WsState::new_empty()))));
+        crate::context::enter_thread(server);
+        if let Some(f) = &self.shared.on_thread_start {
+            f();
+        }
+    }
+
+    fn thread_stop(&self, _server: &Server) {
+        if let Some(f) = &self.shared.on_thread_stop {
+            f();
+        }
+        CX.with(|c| c.borrow_mut().take());
+        WORK.with(|c| c.borrow_mut().take());
+        crate::context::leave_thread();
+    }
+}
+
+impl WsProto {
+    fn drive(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Flow {
+        let limit = if cx.st.open {
+            self.shared.cfg.max_message_bytes.saturating_add(14)
+        } else {
+            self.shared.cfg.max_header_bytes
+        };
+        loop {
+            if !cx.st.open {
+                if let Some(flow) = self.handshake(io, cx) {
+                    return flow;
+                }
+            }
+            if cx.st.open {
+                if let Step::Flow(flow) = self.frames(io, cx) {
+                    return flow;
+                }
+            }
+            let limit = if cx.st.open {
+                self.shared.cfg.max_message_bytes.saturating_add(14)
+            } else {
+                limit
+            };
+            match self.read(io, &mut cx.st, limit) {
+                Ok(true) => {
+                    // Drained: handle what came, then park.
+                    if !cx.st.open {
+                        if let Some(flow) = self.handshake(io, cx) {
+                            return flow;
+                        }
+                        if !cx.st.open
+                            && cx.st.filled - cx.st.start >= self.shared.cfg.max_header_bytes
+                        {
+                            return Flow::Close(
+                                CloseCause::SecurityThreatened,
+                                "handshake too large".into(),
+                            );
+                        }
+                    }
+                    if cx.st.open {
+                        if let Step::Flow(flow) = self.frames(io, cx) {
+                            return flow;
+                        }
+                    }
+                    return Flow::Park;
+                }
+                Ok(false) => {}
+                Err(flow) => return flow,
+            }
+        }
+    }
+}
+
+impl WsState {
+    fn new_empty() -> Self {
+        WsState {
+            buf: Vec::new(),
+            start: 0,
+            filled: 0,
+            open: false,
+            frag: None,
+            msg: Vec::new(),
+            utf8_checked: 0,
+            awaiting_pong: false,
+            peer_close: None,
+            write_lock: None,
+        }
+    }
+}
