@@ -32,18 +32,18 @@ pub mod ws;
 pub use context::{server, thesocket};
 pub use dispatch::{serve, shutdown, CloseCause, Dispatcher, Server, SocketId, Startable};
 pub use error::Error;
-pub use guildenstern_macros::http_server;
+pub use guildenstern_macros::{http_server, ws_server};
 
 /// Everything a server program usually needs.
 pub mod prelude {
     pub use crate::context::{server, thesocket};
     pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
     pub use crate::http::*;
-    pub use crate::http_server;
     pub use crate::ws::{
         is_binary, is_message, message, message_text, reply_binary, reply_text, with_message,
         UpgradeAnswer, UpgradeRequest, Ws, WsServer,
     };
+    pub use crate::{http_server, ws_server};
     pub use log::LevelFilter;
 }
 

@@ -319,7 +319,7 @@ impl<P: Protocol> Core<P> {
                 {
                     continue;
                 }
-                self.log(
+                self.log_accept_pause(
                     Level::Warn,
                     format_args!(
                         "connection cap {} reached; accepting paused",
@@ -348,17 +348,13 @@ impl<P: Protocol> Core<P> {
                 Err(e) if is_transient_accept_error(&e) => continue,
                 Err(e) => {
                     let now = self.now_ms();
-                    let last = self.last_accept_log.load(Ordering::Relaxed);
-                    if last == 0 || now.saturating_sub(last) >= 1000 {
-                        self.last_accept_log.store(now.max(1), Ordering::Relaxed);
-                        self.log(
-                            Level::Error,
-                            format_args!(
-                                "accept failed: {e}; pausing accepting for {} ms",
-                                ACCEPT_RETRY.as_millis()
-                            ),
-                        );
-                    }
+                    self.log_accept_pause(
+                        Level::Error,
+                        format_args!(
+                            "accept failed: {e}; pausing accepting for {} ms",
+                            ACCEPT_RETRY.as_millis()
+                        ),
+                    );
                     self.accept_resume_at
                         .store(now + ACCEPT_RETRY.as_millis() as u64, Ordering::SeqCst);
                     self.accept_paused.store(PAUSED_ERROR, Ordering::SeqCst);
@@ -366,6 +362,16 @@ impl<P: Protocol> Core<P> {
                     return;
                 }
             }
+        }
+    }
+
+    /// Logs why accepting paused, at most once a second.
+    fn log_accept_pause(&self, level: Level, args: std::fmt::Arguments<'_>) {
+        let now = self.now_ms().max(1);
+        let last = self.last_accept_log.load(Ordering::Relaxed);
+        if last == 0 || now.saturating_sub(last) >= 1000 {
+            self.last_accept_log.store(now, Ordering::Relaxed);
+            self.log(level, args);
         }
     }
 
@@ -433,7 +439,9 @@ impl<P: Protocol> Core<P> {
                     DeadlineKind::Linger,
                     self.now_ms() + LINGER.as_millis() as u64,
                 );
-                !conn.is_closed()
+                // Both dispatchers watch connections edge-triggered: bytes
+                // already queued raise no new event, so drain them now.
+                self.serve_ready(conn)
             }
         }
     }
@@ -616,6 +624,9 @@ impl<P: Protocol> Control for Core<P> {
     }
     fn is_finished(&self) -> bool {
         *self.finished.lock()
+    }
+    fn is_stopping(&self) -> bool {
+        self.stopping()
     }
     fn connections(&self) -> usize {
         self.table.len()

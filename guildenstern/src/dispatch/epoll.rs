@@ -1,17 +1,28 @@
 //! The epoll dispatcher: every worker blocks in `epoll_wait` on one shared
-//! instance. Connections and the listener are registered one-shot, so each
-//! readiness event goes to exactly one worker, and the descriptor stays
-//! disabled until that worker re-arms it — no two workers ever serve one
-//! connection at once, and the kernel does the scheduling.
+//! instance, and the kernel hands each readiness event to one of them.
+//!
+//! The listener is registered one-shot: the worker that takes its event
+//! accepts until the backlog is empty, then re-arms it.
+//!
+//! Connections are registered edge-triggered, so serving a request costs no
+//! `epoll_ctl` (a one-shot registration would need a re-arm per request).
+//! An edge comes each time bytes arrive, also while a worker is serving the
+//! connection; the connection's small state machine (`sched`, shared with
+//! the portable dispatcher) keeps one worker on it: IDLE → BUSY when a worker
+//! takes an event, BUSY → BUSY_AGAIN when an event comes meanwhile; at the
+//! end BUSY → IDLE, or BUSY_AGAIN → BUSY and the same worker serves it again.
+//! Edges report only bytes that come later, so a protocol parks a connection
+//! only after a read found the socket drained (see [`Protocol::on_ready`]).
 
-use super::conn::{ConnRef, SocketId};
+use super::conn::{sched, ConnRef, SocketId};
 use super::core::{LISTENER, WAKER};
 use super::sys::epoll::{Epoll, Events, Mode};
-use super::{CloseCause, Core, Protocol};
+use super::{Core, Protocol};
 use log::Level;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Events taken per `epoll_wait`: few, so that ready connections spread
@@ -31,7 +42,7 @@ impl EpollBackend {
         let (wake_rx, wake_tx) = UnixStream::pair()?;
         wake_rx.set_nonblocking(true)?;
         wake_tx.set_nonblocking(true)?;
-        ep.add(wake_rx.as_raw_fd(), Mode::ReadLevel, WAKER)?;
+        ep.add(wake_rx.as_raw_fd(), Mode::Level, WAKER)?;
         Ok(EpollBackend {
             ep,
             wake_rx,
@@ -40,11 +51,11 @@ impl EpollBackend {
     }
 
     pub(crate) fn add_listener(&self, fd: RawFd) -> io::Result<()> {
-        self.ep.add(fd, Mode::ReadOnce, LISTENER)
+        self.ep.add(fd, Mode::Once, LISTENER)
     }
 
     pub(crate) fn rearm_listener(&self, fd: RawFd) -> io::Result<()> {
-        self.ep.rearm(fd, Mode::ReadOnce, LISTENER)
+        self.ep.rearm(fd, Mode::Once, LISTENER)
     }
 
     pub(crate) fn remove_listener(&self, fd: RawFd) -> io::Result<()> {
@@ -53,7 +64,7 @@ impl EpollBackend {
 
     pub(crate) fn add<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
         self.ep
-            .add(conn.stream.as_raw_fd(), Mode::ReadOnce, conn.id.as_u64())
+            .add(conn.stream.as_raw_fd(), Mode::ReadEdge, conn.id.as_u64())
     }
 
     pub(crate) fn remove<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
@@ -94,18 +105,40 @@ impl EpollBackend {
         }
     }
 
+    /// Serves `conn` unless another worker is serving it (that worker is
+    /// then told to serve it once more), until no event came meanwhile.
     fn serve<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
-        if core.serve_ready(conn) {
-            let fd = conn.stream.as_raw_fd();
-            if let Err(e) = self.ep.rearm(fd, Mode::ReadOnce, conn.id.as_u64()) {
-                if !conn.is_closed() {
-                    core.close(
-                        conn,
-                        CloseCause::NetError,
-                        format!("cannot re-arm socket: {e}"),
-                    );
-                }
+        let mut cur = conn.sched.load(Ordering::Acquire);
+        loop {
+            let next = match cur {
+                sched::IDLE => sched::BUSY,
+                sched::BUSY => sched::BUSY_AGAIN,
+                _ => return,
+            };
+            match conn
+                .sched
+                .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if next == sched::BUSY => break,
+                Ok(_) => return,
+                Err(actual) => cur = actual,
             }
+        }
+        while core.serve_ready(conn) {
+            if conn
+                .sched
+                .compare_exchange(
+                    sched::BUSY,
+                    sched::IDLE,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+            {
+                return;
+            }
+            // BUSY_AGAIN: an event came while we served it.
+            conn.sched.store(sched::BUSY, Ordering::Release);
         }
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! Two dispatchers deliver readiness to workers:
 //! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
-//!   instance with one-shot registrations, so the kernel picks the worker;
+//!   instance (connections edge-triggered), so the kernel picks the worker;
 //! - [`Dispatcher::Portable`] (any mio platform): one poller thread hands ready
 //!   connections to a pool of workers through a queue.
 
@@ -40,8 +40,8 @@ use std::time::Duration;
 /// How readiness reaches the worker threads of a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Dispatcher {
-    /// Workers wait on one shared epoll instance with one-shot re-arming
-    /// (Linux only; the default there).
+    /// Workers wait on one shared epoll instance, connections registered
+    /// edge-triggered (Linux only; the default there).
     #[cfg_attr(target_os = "linux", default)]
     Epoll,
     /// A poller thread (mio) queues ready connections for a worker pool;
@@ -74,6 +74,11 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     fn on_open(&self, io: &Io<'_, Self>, state: &mut Self::State);
 
     /// The socket is readable: make progress, then say what comes next.
+    ///
+    /// Both dispatchers are edge-triggered for connections: an event reports
+    /// bytes that arrive after it, never bytes left unread. So return
+    /// [`Flow::Park`] only once a read found the socket drained (it returned
+    /// `WouldBlock`, or fewer bytes than there was room for).
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
 
     /// A deadline passed while the connection was parked. The protocol may

@@ -14,6 +14,7 @@ pub(crate) trait Control: Send + Sync + 'static {
     fn stop(&self);
     fn join(&self);
     fn is_finished(&self) -> bool;
+    fn is_stopping(&self) -> bool;
     fn connections(&self) -> usize;
     fn close(self: Arc<Self>, id: SocketId, cause: CloseCause, msg: String) -> bool;
     fn register(self: Arc<Self>, stream: TcpStream) -> io::Result<SocketId>;
@@ -98,6 +99,12 @@ impl Server {
     /// Blocks until the server has stopped and every worker has ended.
     pub fn join(&self) {
         self.inner.join()
+    }
+
+    /// Whether the server is stopping (or stopped): in-flight requests are
+    /// finishing and no connection will be kept alive.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.is_stopping()
     }
 
     /// Whether the server has stopped completely.

@@ -9,6 +9,7 @@
 use super::context::Http;
 use super::request::{Body, Request};
 use super::server::CX;
+use crate::dispatch::CloseCause;
 use std::any::Any;
 use std::io;
 
@@ -163,6 +164,12 @@ pub fn raw_head() -> Vec<u8> {
 /// Closes the current connection after the handler (see [`Http::close_socket`]).
 pub fn close_socket(msg: impl Into<String>) {
     with_http(|cx| cx.close_socket(msg))
+}
+
+/// Closes the current connection after the handler, with a cause (see
+/// [`Http::close_socket_with`]).
+pub fn close_socket_with(cause: CloseCause, msg: impl Into<String>) {
+    with_http(|cx| cx.close_socket_with(cause, msg))
 }
 
 /// Stores data for the current connection (see [`Http::set_socket_data`]).

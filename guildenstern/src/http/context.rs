@@ -57,8 +57,15 @@ impl Http {
     /// response, if any, is written); the on-close callback gets `msg` with
     /// [`CloseCause::CloseCalled`].
     pub fn close_socket(&mut self, msg: impl Into<String>) {
+        self.close_socket_with(CloseCause::CloseCalled, msg);
+    }
+
+    /// Closes the current connection once the handler returns, with the
+    /// cause the on-close callback will get (e.g. `SecurityThreatened` for a
+    /// client the handler judged abusive).
+    pub fn close_socket_with(&mut self, cause: CloseCause, msg: impl Into<String>) {
         self.res.keep_alive = false;
-        self.close = Some((CloseCause::CloseCalled, msg.into()));
+        self.close = Some((cause, msg.into()));
     }
 
     /// Stores per-connection data, replacing what was there; it lives until the connection closes.

@@ -5,7 +5,7 @@
 use super::date::with_current_date;
 use super::server::HttpState;
 use super::status::reason;
-use crate::dispatch::{write_all, CloseCause, ConnRef};
+use crate::dispatch::{write_all, CloseCause, ConnRef, Server};
 use std::cell::Cell;
 use std::io;
 use std::rc::Rc;
@@ -47,6 +47,8 @@ pub struct Response {
     pub(crate) failed: Option<(CloseCause, String)>,
     /// Shared with the request: a streamed body is not read whole yet.
     pub(crate) body_unread: Rc<Cell<bool>>,
+    /// The server answering (none in unit tests).
+    pub(crate) server: Option<Server>,
 }
 
 impl Response {
@@ -62,6 +64,7 @@ impl Response {
             send_timeout,
             failed: None,
             body_unread,
+            server: None,
         }
     }
 
@@ -241,8 +244,9 @@ impl Response {
         content_length: Option<u64>,
         chunked: bool,
     ) {
-        if self.body_unread.get() {
-            // The rest of the body could not be told from the next request.
+        if self.body_unread.get() || self.server.as_ref().is_some_and(Server::is_stopping) {
+            // The rest of the body could not be told from the next request,
+            // or the server closes every connection after this answer.
             self.keep_alive = false;
         }
         let out = &mut self.out;

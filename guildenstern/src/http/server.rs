@@ -216,9 +216,11 @@ impl Protocol for HttpProto {
 
     fn thread_start(&self, server: &Server) {
         let body_unread = Rc::new(Cell::new(false));
+        let mut res = Response::new(self.cfg.send_timeout, body_unread.clone());
+        res.server = Some(server.clone());
         let cx = Http {
-            req: Request::new(self.cfg.clone(), body_unread.clone()),
-            res: Response::new(self.cfg.send_timeout, body_unread),
+            req: Request::new(self.cfg.clone(), body_unread),
+            res,
             server: server.clone(),
             close: None,
             in_handler: false,
@@ -243,8 +245,9 @@ impl HttpProto {
     /// Serves what the socket has: every complete request in order, then
     /// parks the connection, or closes it.
     fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
-        // A short read means the socket was drained: a re-armed registration
-        // reports any byte that comes later, so no second read is needed.
+        // A short read means the socket was drained: the edge-triggered
+        // registration reports any byte that comes later, so no second read
+        // is needed.
         let mut drained = false;
         loop {
             match self.next_request(&mut cx) {

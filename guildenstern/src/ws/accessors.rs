@@ -4,7 +4,7 @@
 
 use super::context::Ws;
 use super::send::SendError;
-use super::server::with_ws;
+use super::server::{with_ws, with_ws_ref};
 
 /// Runs `f` on the context of the callback running on this thread.
 ///
@@ -16,27 +16,27 @@ pub fn with_ws_context<R>(f: impl FnOnce(&mut Ws) -> R) -> R {
 
 /// The message in flight, copied.
 pub fn message() -> Vec<u8> {
-    with_ws(|cx| cx.message().to_vec())
+    with_ws_ref(|cx| cx.message().to_vec())
 }
 
 /// The text of a text message, copied ("" for a binary one).
 pub fn message_text() -> String {
-    with_ws(|cx| cx.text().to_owned())
+    with_ws_ref(|cx| cx.text().to_owned())
 }
 
 /// Lends the message to `f` without copying; replies work inside `f`.
 pub fn with_message<R>(f: impl FnOnce(&[u8]) -> R) -> R {
-    with_ws(|cx| f(cx.message()))
+    with_ws_ref(|cx| f(cx.message()))
 }
 
 /// Whether the message equals `text` (no copy).
 pub fn is_message(text: &str) -> bool {
-    with_ws(|cx| cx.message() == text.as_bytes())
+    with_ws_ref(|cx| cx.message() == text.as_bytes())
 }
 
 /// Whether the message is binary.
 pub fn is_binary() -> bool {
-    with_ws(|cx| cx.is_binary())
+    with_ws_ref(|cx| cx.is_binary())
 }
 
 /// Sends a text message to the current connection.
@@ -44,7 +44,7 @@ pub fn is_binary() -> bool {
 /// # Errors
 /// See [`SendError`].
 pub fn reply_text(text: &str) -> Result<(), SendError> {
-    with_ws(|cx| cx.reply_text(text))
+    with_ws_ref(|cx| cx.reply_text(text))
 }
 
 /// Sends a binary message to the current connection.
@@ -52,5 +52,5 @@ pub fn reply_text(text: &str) -> Result<(), SendError> {
 /// # Errors
 /// See [`SendError`].
 pub fn reply_binary(bytes: &[u8]) -> Result<(), SendError> {
-    with_ws(|cx| cx.reply_binary(bytes))
+    with_ws_ref(|cx| cx.reply_binary(bytes))
 }

@@ -99,6 +99,21 @@ pub(crate) fn parse(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Vi
     }))
 }
 
+/// Unmasks the part of a payload that starts `offset` bytes into it, in
+/// place (RFC 6455 §5.3): a frame can be unmasked piece by piece as it arrives.
+pub(crate) fn unmask_at(part: &mut [u8], mask: [u8; 4], offset: usize) {
+    let r = offset & 3;
+    unmask(
+        part,
+        [
+            mask[r],
+            mask[(r + 1) & 3],
+            mask[(r + 2) & 3],
+            mask[(r + 3) & 3],
+        ],
+    );
+}
+
 /// Unmasks a payload in place (RFC 6455 §5.3), eight bytes at a time.
 pub(crate) fn unmask(payload: &mut [u8], mask: [u8; 4]) {
     let wide = u64::from_ne_bytes([
@@ -149,18 +164,63 @@ pub(crate) fn is_valid_close_code(c: u16) -> bool {
     matches!(c, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
-/// Incremental UTF-8 check of a message arriving in fragments: fails as
-/// soon as a byte sequence cannot start valid UTF-8.
-pub(crate) fn check_utf8(data: &[u8], checked: &mut usize, complete: bool) -> bool {
-    match std::str::from_utf8(&data[*checked..]) {
-        Ok(_) => {
-            *checked = data.len();
-            true
+/// Incremental UTF-8 validation of a text message that arrives in pieces
+/// (fragments, or parts of one frame): fails as soon as a byte cannot
+/// continue valid UTF-8, whatever follows (RFC 6455 §8.1; Autobahn 6.4).
+/// Each byte is looked at once; a code point split between two pieces is
+/// carried over (at most three bytes).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Utf8Stream {
+    carry: [u8; 4],
+    len: u8,
+}
+
+impl Utf8Stream {
+    /// Starts a new message.
+    pub(crate) fn reset(&mut self) {
+        self.len = 0;
+    }
+
+    /// Checks the next bytes; `false` once the message cannot be UTF-8.
+    pub(crate) fn feed(&mut self, mut data: &[u8]) -> bool {
+        if self.len > 0 {
+            // Complete the code point the last piece ended inside.
+            let have = usize::from(self.len);
+            let need = match self.carry[0] {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            let take = (need - have).min(data.len());
+            self.carry[have..have + take].copy_from_slice(&data[..take]);
+            match std::str::from_utf8(&self.carry[..have + take]) {
+                Ok(_) => self.len = 0,
+                Err(e) if e.error_len().is_none() => {
+                    // Still incomplete: `data` ran out.
+                    self.len = (have + take) as u8;
+                    return true;
+                }
+                Err(_) => return false,
+            }
+            data = &data[take..];
         }
-        Err(e) => {
-            *checked += e.valid_up_to();
-            e.error_len().is_none() && !complete
+        match std::str::from_utf8(data) {
+            Ok(_) => true,
+            Err(e) if e.error_len().is_none() => {
+                // A valid start of a code point that the next piece completes.
+                let tail = &data[e.valid_up_to()..];
+                self.carry[..tail.len()].copy_from_slice(tail);
+                self.len = tail.len() as u8;
+                true
+            }
+            Err(_) => false,
         }
+    }
+
+    /// Whether the bytes so far end on a code point boundary (the message
+    /// is complete UTF-8 if its last piece was fed).
+    pub(crate) fn is_complete(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -236,28 +296,59 @@ mod tests {
     }
 
     #[test]
-    fn utf8_across_fragments() {
-        let text = "κόσμε".as_bytes();
-        let mut checked = 0;
-        assert!(check_utf8(&text[..3], &mut checked, false));
-        assert!(check_utf8(text, &mut checked, true));
-        let mut checked = 0;
-        assert!(!check_utf8(b"ab\xff", &mut checked, false));
-        let mut checked = 0;
-        assert!(!check_utf8(b"ab\xce", &mut checked, true));
+    fn utf8_across_pieces() {
+        let text = "aκόσμε€𝄞".as_bytes();
+        // Every split into three pieces is accepted, and complete at the end.
+        for i in 0..=text.len() {
+            for j in i..=text.len() {
+                let mut u = Utf8Stream::default();
+                assert!(u.feed(&text[..i]) && u.feed(&text[i..j]) && u.feed(&text[j..]));
+                assert!(u.is_complete(), "{i} {j}");
+            }
+        }
+        let mut u = Utf8Stream::default();
+        assert!(u.feed(&text[..2]));
+        assert!(!u.is_complete());
+        u.reset();
+        assert!(u.is_complete());
+        // Fails at the first impossible byte, before the message ends.
+        let mut u = Utf8Stream::default();
+        assert!(!u.feed(b"ab\xff"));
+        let mut u = Utf8Stream::default();
+        assert!(u.feed(b"ab\xce") && !u.is_complete());
+        // ED A0 80 would be a surrogate: ED A0 is already wrong.
+        let mut u = Utf8Stream::default();
+        assert!(u.feed(b"\xed") && !u.feed(b"\xa0"));
+        // F4 90 would be over U+10FFFF.
+        let mut u = Utf8Stream::default();
+        assert!(u.feed(b"\xf4") && !u.feed(b"\x90\x80\x80"));
+        // A carried lead byte followed by a new lead byte.
+        let mut u = Utf8Stream::default();
+        assert!(u.feed(b"\xe2\x82") && !u.feed(b"a"));
+    }
+
+    #[test]
+    fn unmasks_in_pieces() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        let plain: Vec<u8> = (0..37).collect();
+        let mut masked = plain.clone();
+        unmask(&mut masked, mask); // masking is its own inverse
+        for cut in 0..plain.len() {
+            let mut m = masked.clone();
+            let (a, b) = m.split_at_mut(cut);
+            unmask_at(a, mask, 0);
+            unmask_at(b, mask, cut);
+            assert_eq!(m, plain, "{cut}");
+        }
     }
 
     #[test]
     fn server_headers() {
         let mut out = [0u8; 14];
-        assert_eq!(
-            &out[..server_header(Kind::Text, true, 5, &mut out)],
-            &[0x81, 5]
-        );
-        assert_eq!(
-            &out[..server_header(Kind::Binary, true, 300, &mut out)],
-            &[0x82, 126, 1, 44]
-        );
+        let n = server_header(Kind::Text, true, 5, &mut out);
+        assert_eq!(&out[..n], &[0x81, 5]);
+        let n = server_header(Kind::Binary, true, 300, &mut out);
+        assert_eq!(&out[..n], &[0x82, 126, 1, 44]);
         assert_eq!(server_header(Kind::Binary, false, 70000, &mut out), 10);
         assert_eq!(out[0], 0x02);
     }

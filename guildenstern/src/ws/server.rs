@@ -5,7 +5,7 @@
 
 use super::config::{Receive, WsShared};
 use super::context::{MsgAt, Ws};
-use super::frame::{self, code, Kind};
+use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
 use super::send::close_frame_now;
 use crate::dispatch::{
@@ -64,6 +64,22 @@ pub(crate) fn with_ws<R>(f: impl FnOnce(&mut Ws) -> R) -> R {
     })
 }
 
+/// Like [`with_ws`] with a shared borrow, so read-only accessors and
+/// replies nest (a reply inside `with_message`'s closure).
+pub(crate) fn with_ws_ref<R>(f: impl FnOnce(&Ws) -> R) -> R {
+    CX.with(|c| {
+        let slot = c.try_borrow().unwrap_or_else(|_| {
+            panic!("guildenstern: a WebSocket accessor was called inside with_ws_context's closure")
+        });
+        match slot.as_ref() {
+            Some(cx) if cx.in_handler => f(cx),
+            _ => panic!(
+                "guildenstern: WebSocket accessors work only inside an argument-free WebSocket callback"
+            ),
+        }
+    })
+}
+
 /// Per-connection state.
 pub(crate) struct WsState {
     pub(crate) buf: Vec<u8>,
@@ -73,7 +89,10 @@ pub(crate) struct WsState {
     /// The data kind of a message arriving in fragments.
     frag: Option<Kind>,
     pub(crate) msg: Vec<u8>,
-    utf8_checked: usize,
+    /// The UTF-8 check of the text message in flight.
+    utf8: Utf8Stream,
+    /// Payload bytes of the frame at `start` already unmasked (and checked).
+    unmasked: usize,
     awaiting_pong: bool,
     peer_close: Option<u16>,
     write_lock: Option<Arc<Mutex<()>>>,
@@ -88,7 +107,8 @@ impl WsState {
             open: false,
             frag: None,
             msg: Vec::new(),
-            utf8_checked: 0,
+            utf8: Utf8Stream::default(),
+            unmasked: 0,
             awaiting_pong: false,
             peer_close: None,
             write_lock: None,
@@ -203,6 +223,9 @@ impl WsProto {
                 format!("handshake refused: {status} {msg}"),
             ))
         };
+        if end > self.shared.cfg.max_header_bytes {
+            return refuse(431, "request head too large");
+        }
         match head::parse(&pending[..end], &self.head_cfg, &mut head) {
             Ok(true) => {}
             Ok(false) => return refuse(400, "malformed request"),
@@ -319,7 +342,10 @@ impl WsProto {
         r
     }
 
-    /// Processes every complete frame in the buffer.
+    /// Processes the frames in the buffer: every complete one, and what has
+    /// arrived of the next. A partial frame is unmasked and its UTF-8 (if
+    /// it carries text) checked as it comes, so each byte is looked at once
+    /// and a bad one fails the connection before the frame ends (§8.1).
     fn frames(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Step {
         let max = self.shared.cfg.max_message_bytes;
         loop {
@@ -330,76 +356,74 @@ impl WsProto {
                 Ok(None) => return Step::More,
                 Err((c, why)) => return Step::Flow(self.fail(io, c, why)),
             };
+            // Where the frame belongs, known from its header (§5.4).
+            let text = match (h.kind, st.frag) {
+                (Kind::Text | Kind::Binary, Some(_)) => {
+                    return Step::Flow(self.fail(
+                        io,
+                        code::PROTOCOL,
+                        "new message inside a fragmented one",
+                    ))
+                }
+                (Kind::Continue, None) => {
+                    return Step::Flow(self.fail(
+                        io,
+                        code::PROTOCOL,
+                        "continuation without a message",
+                    ))
+                }
+                (Kind::Continue, Some(kind)) => {
+                    if st.msg.len() + h.payload_len > max {
+                        return Step::Flow(self.fail(io, code::TOO_BIG, "message too big"));
+                    }
+                    kind == Kind::Text
+                }
+                (kind, _) => kind == Kind::Text,
+            };
+            if h.kind == Kind::Text && st.unmasked == 0 {
+                st.utf8.reset();
+            }
             let total = h.header_len + h.payload_len;
+            let here = avail.min(total) - h.header_len;
+            if here > st.unmasked {
+                let from = st.start + h.header_len;
+                let part = &mut st.buf[from + st.unmasked..from + here];
+                frame::unmask_at(part, h.mask, st.unmasked);
+                if text && !st.utf8.feed(part) {
+                    return Step::Flow(self.fail(
+                        io,
+                        code::INVALID_DATA,
+                        "text message is not UTF-8",
+                    ));
+                }
+                st.unmasked = here;
+            }
             if avail < total {
                 st.reserve(total);
                 return Step::More;
             }
+            st.unmasked = 0;
+            if h.fin && text && !st.utf8.is_complete() {
+                return Step::Flow(self.fail(io, code::INVALID_DATA, "text message is not UTF-8"));
+            }
             let p = st.start + h.header_len..st.start + total;
-            frame::unmask(&mut st.buf[p.clone()], h.mask);
             match h.kind {
                 Kind::Text | Kind::Binary => {
-                    if st.frag.is_some() {
-                        return Step::Flow(self.fail(
-                            io,
-                            code::PROTOCOL,
-                            "new message inside a fragmented one",
-                        ));
-                    }
                     if h.fin {
-                        let binary = h.kind == Kind::Binary;
-                        if !binary && std::str::from_utf8(&st.buf[p.clone()]).is_err() {
-                            return Step::Flow(self.fail(
-                                io,
-                                code::INVALID_DATA,
-                                "text message is not UTF-8",
-                            ));
-                        }
-                        if let Err(flow) = self.deliver(io, cx, MsgAt::Buf(p), binary) {
+                        if let Err(flow) = self.deliver(io, cx, MsgAt::Buf(p), !text) {
                             return Step::Flow(flow);
                         }
                     } else {
                         st.frag = Some(h.kind);
                         st.msg.clear();
                         st.msg.extend_from_slice(&st.buf[p]);
-                        st.utf8_checked = 0;
-                        if h.kind == Kind::Text
-                            && !frame::check_utf8(&st.msg, &mut st.utf8_checked, false)
-                        {
-                            return Step::Flow(self.fail(
-                                io,
-                                code::INVALID_DATA,
-                                "text message is not UTF-8",
-                            ));
-                        }
                     }
                 }
                 Kind::Continue => {
-                    let Some(kind) = st.frag else {
-                        return Step::Flow(self.fail(
-                            io,
-                            code::PROTOCOL,
-                            "continuation without a message",
-                        ));
-                    };
-                    if st.msg.len() + h.payload_len > max {
-                        return Step::Flow(self.fail(io, code::TOO_BIG, "message too big"));
-                    }
                     st.msg.extend_from_slice(&st.buf[p]);
-                    if kind == Kind::Text
-                        && !frame::check_utf8(&st.msg, &mut st.utf8_checked, h.fin)
-                    {
-                        return Step::Flow(self.fail(
-                            io,
-                            code::INVALID_DATA,
-                            "text message is not UTF-8",
-                        ));
-                    }
                     if h.fin {
                         st.frag = None;
-                        if let Err(flow) =
-                            self.deliver(io, cx, MsgAt::Reassembled, kind == Kind::Binary)
-                        {
+                        if let Err(flow) = self.deliver(io, cx, MsgAt::Reassembled, !text) {
                             return Step::Flow(flow);
                         }
                         if cx.st.msg.capacity() > 64 * INITIAL_BUFFER {
@@ -522,7 +546,7 @@ impl Protocol for WsProto {
         msg: &str,
         state: Option<&mut WsState>,
     ) {
-        let opened = state.as_ref().is_none_or(|s| s.open);
+        let opened = state.as_ref().map_or(true, |s| s.open);
         let code = state.and_then(|s| s.peer_close);
         if let (Some(f), true) = (&self.shared.on_close, opened) {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, code, msg))).is_err() {
@@ -627,7 +651,8 @@ impl WsState {
             open: false,
             frag: None,
             msg: Vec::new(),
-            utf8_checked: 0,
+            utf8: Utf8Stream::default(),
+            unmasked: 0,
             awaiting_pong: false,
             peer_close: None,
             write_lock: None,

@@ -1,8 +1,8 @@
 //! A thin, safe wrapper over Linux epoll, used by the epoll dispatcher.
 //!
-//! mio's `Poll` is single-threaded and has no one-shot mode; the epoll
-//! dispatcher wants many workers blocked on one instance with `EPOLLONESHOT`,
-//! so that the kernel hands each ready socket to exactly one worker.
+//! mio's `Poll` is single-threaded; the epoll dispatcher wants many workers
+//! blocked on one instance, so that the kernel hands each readiness event to
+//! exactly one worker (the listener one-shot, connections edge-triggered).
 
 use super::syscall;
 use std::io;
@@ -12,16 +12,20 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Mode {
     /// Readable, once: the descriptor is disabled after one event until re-armed.
-    ReadOnce,
+    Once,
+    /// Readable, edge-triggered: one event each time bytes (or the peer's
+    /// end) arrive, never disabled, so nothing needs re-arming.
+    ReadEdge,
     /// Readable, level-triggered, never disabled (the shutdown waker).
-    ReadLevel,
+    Level,
 }
 
 impl Mode {
     fn bits(self) -> u32 {
         match self {
-            Mode::ReadOnce => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
-            Mode::ReadLevel => libc::EPOLLIN as u32,
+            Mode::Once => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
+            Mode::ReadEdge => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
+            Mode::Level => libc::EPOLLIN as u32,
         }
     }
 }
