@@ -4,7 +4,7 @@
 //! blocking on any one receiver, within an overall deadline.
 
 use super::frame::{is_valid_close_code, server_header, Kind};
-use super::server::{WsProto, WsState, CLOSE_SENT};
+use super::server::{WsProto, WsState, CLOSE_SENT, OPEN};
 use crate::dispatch::{write_all, CloseCause, ConnRef, Core, DeadlineKind, Server, SocketId};
 use parking_lot::{lock_api::ArcMutexGuard, RawMutex};
 use std::fmt;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SendError {
-    /// No open connection has this id.
+    /// No open, upgraded connection has this id.
     NotOpen,
     /// The server is not a WebSocket server.
     NotWebSocket,
@@ -67,13 +67,20 @@ pub(crate) fn send_on(
     payload: &[u8],
     timeout: Duration,
 ) -> Result<(), SendError> {
-    if conn.is_closed() {
-        return Err(SendError::NotOpen);
-    }
-    if conn.flags.load(Ordering::Acquire) & CLOSE_SENT != 0 {
-        return Err(SendError::Closing);
-    }
+    sendable(conn)?;
     write_frame(server, conn, kind, payload, timeout)
+}
+
+/// Whether frames may go to `conn`: open, upgraded, and no close frame sent.
+fn sendable(conn: &ConnRef<WsState>) -> Result<(), SendError> {
+    let flags = conn.flags.load(Ordering::Acquire);
+    if conn.is_closed() || flags & OPEN == 0 {
+        Err(SendError::NotOpen)
+    } else if flags & CLOSE_SENT != 0 {
+        Err(SendError::Closing)
+    } else {
+        Ok(())
+    }
 }
 
 fn write_frame(
@@ -159,6 +166,7 @@ pub fn send_close(
     if !(is_valid_close_code(code) && code != 1004) || reason.len() > 123 {
         return Err(SendError::Invalid("close code or reason not allowed"));
     }
+    sendable(&conn)?;
     if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
         return Err(SendError::Closing);
     }
@@ -293,7 +301,7 @@ fn multicast(
     };
     for &id in sockets {
         match core.table.get(id) {
-            Some(c) if !c.is_closed() && c.flags.load(Ordering::Acquire) & CLOSE_SENT == 0 => {
+            Some(c) if sendable(&c).is_ok() => {
                 match c.write_lock.try_lock_arc() {
                     Some(lock) => start(c, lock, &mut partial, &mut failed),
                     None => waiting.push(c),

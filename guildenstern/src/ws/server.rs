@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 /// `Conn::flags` bit: a close frame was sent; nothing may follow it.
 pub(crate) const CLOSE_SENT: u8 = 1;
+/// `Conn::flags` bit: the handshake answer was written; frames may be sent.
+pub(crate) const OPEN: u8 = 2;
 
 const INITIAL_BUFFER: usize = 4096;
 
@@ -280,6 +282,7 @@ impl WsProto {
             ) {
                 return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
             }
+            io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
         }
         st.consume(end);
         st.open = true;
