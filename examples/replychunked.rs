@@ -23,7 +23,10 @@ fn serve_page() {
         reply_with(200, PAGE, &[("Content-Type", "text/html")]);
         return;
     }
-    let mut seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
+    let mut seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
     reply_chunked_start(200, &[("Content-Type", "text/plain")]);
     for i in 1..=5 {
         reply_chunk(format!("chunk {i}: {}\n", random(&mut seed)));

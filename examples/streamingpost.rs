@@ -48,8 +48,10 @@ fn upload() {
     }
     // "data=" and the field value; a browser may encode nothing else here.
     let expected = "data=".len() + FIELD_BYTES;
-    println!("received {total} bytes in {pieces} pieces (expected {expected}): {}",
-        if total == expected { "ok" } else { "MISMATCH" });
+    println!(
+        "received {total} bytes in {pieces} pieces (expected {expected}): {}",
+        if total == expected { "ok" } else { "MISMATCH" }
+    );
     let back = header("origin").unwrap_or_else(|| "http://localhost:5050".into());
     reply_with(303, "", &[("Location", &back)]);
 }

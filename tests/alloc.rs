@@ -63,7 +63,10 @@ fn pipelined(stream: &mut TcpStream, depth: usize, count: usize, batch: &[u8], b
             let n = stream.read(&mut buf[got..]).unwrap();
             assert!(n > 0);
             got += n;
-            seen = buf[..got].windows(11).filter(|w| *w == b"hello world").count();
+            seen = buf[..got]
+                .windows(11)
+                .filter(|w| *w == b"hello world")
+                .count();
         }
     }
 }
@@ -100,8 +103,14 @@ fn check(dispatcher: Dispatcher) {
     drop(stream);
     server.stop();
     server.join();
-    assert_eq!(keep_alive, 0, "{dispatcher:?}: heap allocations during 5,000 keep-alive requests");
-    assert_eq!(pipelined, 0, "{dispatcher:?}: heap allocations during 8,000 pipelined requests");
+    assert_eq!(
+        keep_alive, 0,
+        "{dispatcher:?}: heap allocations during 5,000 keep-alive requests"
+    );
+    assert_eq!(
+        pipelined, 0,
+        "{dispatcher:?}: heap allocations during 8,000 pipelined requests"
+    );
 }
 
 #[test]

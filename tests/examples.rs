@@ -24,14 +24,21 @@ struct Example {
 
 fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("examples").join(name)
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("examples")
+        .join(name)
 }
 
 impl Example {
     fn start(name: &str, ports: &[u16]) -> Example {
         for &port in ports {
             // Talking to some other program on the port would prove nothing.
-            assert!(TcpStream::connect(addr(port)).is_err(), "port {port} is taken; {name} needs it");
+            assert!(
+                TcpStream::connect(addr(port)).is_err(),
+                "port {port} is taken; {name} needs it"
+            );
         }
         let mut child = Command::new(example_path(name))
             .stdout(Stdio::piped())
@@ -60,7 +67,10 @@ impl Example {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| panic!("no line with {needle:?}"));
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
             if line.contains(needle) {
                 return line;
             }
@@ -93,7 +103,10 @@ fn addr(port: u16) -> SocketAddr {
 fn helloworld_answers_hello_world() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let _ex = Example::start("helloworld", &[8080]);
-    let out = Command::new("curl").args(["-s", "http://127.0.0.1:8080/"]).output().expect("curl runs");
+    let out = Command::new("curl")
+        .args(["-s", "http://127.0.0.1:8080/"])
+        .output()
+        .expect("curl runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello world");
 }
 
@@ -145,11 +158,17 @@ fn replychunked_streams_five_chunks() {
     assert!(page.text().contains(r#"href="/download""#));
     let mut c = TcpStream::connect(addr(5050)).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    std::io::Write::write_all(&mut c, b"GET /download HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    std::io::Write::write_all(
+        &mut c,
+        b"GET /download HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut raw = String::new();
     c.read_to_string(&mut raw).unwrap();
     assert!(raw.contains("Transfer-Encoding: chunked\r\n"), "{raw}");
-    let body = exchange(addr(5050), get("/download")).expect("download").text();
+    let body = exchange(addr(5050), get("/download"))
+        .expect("download")
+        .text();
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines.len(), 5, "{body}");
     for (i, l) in lines.iter().enumerate() {
@@ -166,14 +185,25 @@ fn streamingpost_reads_the_big_field_in_pieces() {
     let file = std::env::temp_dir().join(format!("gs-streamingpost-{}.txt", std::process::id()));
     std::fs::write(&file, format!("data={}", "x".repeat(240_000))).unwrap();
     let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Origin: http://localhost:5050"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            "-H",
+            "Origin: http://localhost:5050",
+        ])
         .arg("--data-binary")
         .arg(format!("@{}", file.display()))
         .arg("http://127.0.0.1:5051/")
         .output()
         .expect("curl runs");
     let _ = std::fs::remove_file(&file);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "303 http://localhost:5050/");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "303 http://localhost:5050/"
+    );
     let line = ex.expect_line("received");
     assert!(line.contains("received 240005 bytes"), "{line}");
     assert!(line.ends_with("ok"), "{line}");

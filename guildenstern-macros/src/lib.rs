@@ -12,8 +12,10 @@
 
 use proc_macro::TokenStream;
 
+mod common;
 mod http_server;
 mod paths;
+mod ws_server;
 
 /// Turns a handler fn into a fn that returns its configured HTTP server.
 ///
@@ -80,4 +82,70 @@ mod paths;
 #[proc_macro_attribute]
 pub fn http_server(attr: TokenStream, item: TokenStream) -> TokenStream {
     http_server::expand(attr.into(), item.into()).into()
+}
+
+/// Turns a WebSocket receive callback into a fn that returns its configured
+/// WebSocket server.
+///
+/// ```ignore
+/// use guildenstern::prelude::*;
+///
+/// #[ws_server(port = 9001, max_message_bytes = 65536)]
+/// fn echo() {
+///     let _ = reply_text(&message_text());
+/// }
+///
+/// fn main() {
+///     guildenstern::serve![echo];
+/// }
+/// ```
+///
+/// The callback runs once per received message and has one of two shapes:
+/// `fn name()`, which reaches the message and its connection through the
+/// thread-local accessors (`message_text`, `reply_text`, …), or
+/// `fn name(cx: &mut Ws)`, which gets the context explicitly. It is a free,
+/// synchronous, non-generic function returning nothing. Its attributes, doc
+/// comments and visibility are kept: afterwards `name()` returns the server
+/// builder, ready for `guildenstern::serve!`.
+///
+/// # Keys
+///
+/// Each key may be given once and sets the builder method of the same name
+/// (the `_ms` keys set the method without the suffix, in milliseconds). Only
+/// `port` is required; every other setting has the runtime's default.
+///
+/// | key | value | builder call |
+/// |-----|-------|--------------|
+/// | `port` | 1 to 65535 | `.port(u16)` |
+/// | `address` | IP address string, such as `"127.0.0.1"` | `.address(&str)` |
+/// | `dispatcher` | `Epoll` or `Portable` | `.dispatcher(Dispatcher)` |
+/// | `threads` | at least 1 | `.threads(usize)` |
+/// | `name` | string | `.name(&str)` |
+/// | `log_level` | `Off`, `Error`, `Warn`, `Info`, `Debug` or `Trace` | `.log_level(LevelFilter)` |
+/// | `max_connections` | at least 1 | `.max_connections(usize)` |
+/// | `max_message_bytes` | at least 1 | `.max_message_bytes(usize)` |
+/// | `max_header_bytes` | at least 1 | `.max_header_bytes(usize)` |
+/// | `handshake_timeout_ms` | milliseconds | `.handshake_timeout(Duration)` |
+/// | `send_timeout_ms` | milliseconds | `.send_timeout(Duration)` |
+/// | `close_timeout_ms` | milliseconds | `.close_timeout(Duration)` |
+/// | `ping_interval_ms` | milliseconds | `.ping_interval(Duration)` |
+/// | `shutdown_grace_ms` | milliseconds | `.shutdown_grace(Duration)` |
+/// | `on_upgrade` | path to a `fn(&UpgradeRequest) -> UpgradeAnswer` | `.on_upgrade(path)` |
+/// | `after_upgrade` | path to a `fn()` | `.after_upgrade(path)` |
+/// | `on_close` | path to a `fn(&Server, SocketId, CloseCause, Option<u16>, &str)` | `.on_close(path)` |
+/// | `on_thread_start` | path to a `fn()` | `.on_thread_start(path)` |
+/// | `on_thread_stop` | path to a `fn()` | `.on_thread_stop(path)` |
+///
+/// # Errors
+///
+/// Misuse is a compile error on the offending tokens, all of them in one
+/// build: a key given twice, an unknown key, a value of the wrong kind or out
+/// of range (port 0 included: that is client mode), an address that is not
+/// an IP address, a missing `port`, or an item that is not a callback of the
+/// shapes above. A context argument or a hook of the wrong type is reported
+/// by rustc on that type or path. The runtime checks the rest when the server
+/// starts (`max_header_bytes` at least 256, timeouts longer than zero).
+#[proc_macro_attribute]
+pub fn ws_server(attr: TokenStream, item: TokenStream) -> TokenStream {
+    ws_server::expand(attr.into(), item.into()).into()
 }

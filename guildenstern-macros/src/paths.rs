@@ -31,13 +31,16 @@ runtime_paths! {
     /// The HTTP server builder: `HttpServer::new(fn())`,
     /// `HttpServer::with_context(fn(&mut Http))` and one method per key.
     http_server => HttpServer,
+    /// The WebSocket server builder: `WsServer::new(fn())`,
+    /// `WsServer::with_context(fn(&mut Ws))` and one method per key.
+    ws_server => WsServer,
     /// The body mode enum: `NoBody`, `Compact`, `Streaming`.
     content => Content,
     /// The dispatcher enum: `Epoll`, `Portable`.
     dispatcher => Dispatcher,
     /// `log::LevelFilter`, re-exported so users need no `log` dependency.
     level_filter => LevelFilter,
-    /// `std::time::Duration`, for the `*_timeout_ms` and `shutdown_grace_ms` keys.
+    /// `std::time::Duration`, for the `*_ms` keys.
     duration => Duration,
 }
 
@@ -50,6 +53,7 @@ mod tests {
         let span = Span::call_site();
         let rendered = [
             http_server(span),
+            ws_server(span),
             content(span),
             dispatcher(span),
             level_filter(span),

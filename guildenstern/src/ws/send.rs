@@ -301,12 +301,10 @@ fn multicast(
     };
     for &id in sockets {
         match core.table.get(id) {
-            Some(c) if sendable(&c).is_ok() => {
-                match c.write_lock.try_lock_arc() {
-                    Some(lock) => start(c, lock, &mut partial, &mut failed),
-                    None => waiting.push(c),
-                }
-            }
+            Some(c) if sendable(&c).is_ok() => match c.write_lock.try_lock_arc() {
+                Some(lock) => start(c, lock, &mut partial, &mut failed),
+                None => waiting.push(c),
+            },
             _ => failed.push((id, CloseCause::CloseCalled, String::new())),
         }
     }

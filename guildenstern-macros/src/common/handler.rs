@@ -1,17 +1,18 @@
 //! The item: the user's fn, checked to be a handler of one of the two shapes,
 //! `fn name()` or `fn name(cx: Context)`, free, synchronous, non-generic and
-//! returning nothing.
+//! returning nothing. The messages take the attribute's words from its
+//! [`Spec`].
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{Error, FnArg, Item, ItemFn, ReturnType, Type};
 
-use super::{Errors, NOT_A_FN};
+use super::{Errors, Spec};
 
 /// The user's fn, checked to be a handler of one of the two shapes.
 pub(super) struct Handler {
     pub(super) func: ItemFn,
-    /// The context argument's type for `fn name(cx: &mut Http)`; `None` for
+    /// The context argument's type for `fn name(cx: &mut Context)`; `None` for
     /// `fn name()`. Deliberately unchecked: rustc checks it, at its span.
     pub(super) context: Option<Box<Type>>,
 }
@@ -19,20 +20,20 @@ pub(super) struct Handler {
 impl Handler {
     /// Parses `item` as a handler; every reason it is not one goes to
     /// `errors`, and then the result is `None`.
-    pub(super) fn parse(item: TokenStream, errors: &mut Errors) -> Option<Self> {
+    pub(super) fn parse(item: TokenStream, spec: &Spec, errors: &mut Errors) -> Option<Self> {
         let func = match syn::parse2::<Item>(item) {
             Ok(Item::Fn(func)) => func,
             Ok(item) => {
-                errors.push(Error::new_spanned(item_head(&item), NOT_A_FN));
+                errors.push(Error::new_spanned(item_head(&item), spec.not_a_fn()));
                 return None;
             }
             Err(_) => {
-                errors.push(Error::new(Span::call_site(), NOT_A_FN));
+                errors.push(Error::new(Span::call_site(), spec.not_a_fn()));
                 return None;
             }
         };
         let mut problems = Errors::default();
-        check_signature(&func, &mut problems);
+        check_signature(&func, spec, &mut problems);
         let context = func.sig.inputs.iter().find_map(|arg| match arg {
             FnArg::Typed(typed) => Some(typed.ty.clone()),
             FnArg::Receiver(_) => None,
@@ -49,75 +50,64 @@ impl Handler {
 
 /// Reports every way `func`'s signature is not `fn name()` or
 /// `fn name(cx: Context)` with no or a `()` return type.
-fn check_signature(func: &ItemFn, errors: &mut Errors) {
+fn check_signature(func: &ItemFn, spec: &Spec, errors: &mut Errors) {
+    let Spec {
+        attr,
+        example,
+        context,
+        handler,
+        answer,
+        ..
+    } = spec;
     let sig = &func.sig;
+    let mut report = |tokens: &dyn ToTokens, message: String| {
+        errors.push(Error::new_spanned(tokens, message));
+    };
     if let Some(token) = &sig.constness {
-        errors.push(Error::new_spanned(
-            token,
-            "an HTTP handler cannot be a `const fn`",
-        ));
+        report(token, format!("{handler} cannot be a `const fn`"));
     }
     if let Some(token) = &sig.asyncness {
-        errors.push(Error::new_spanned(
-            token,
-            "an HTTP handler is synchronous; remove `async`",
-        ));
+        report(token, format!("{handler} is synchronous; remove `async`"));
     }
     if let Some(token) = &sig.unsafety {
-        errors.push(Error::new_spanned(
-            token,
-            "an HTTP handler cannot be `unsafe`",
-        ));
+        report(token, format!("{handler} cannot be `unsafe`"));
     }
     if let Some(abi) = &sig.abi {
-        errors.push(Error::new_spanned(
-            abi,
-            "an HTTP handler cannot have an `extern` ABI",
-        ));
+        report(abi, format!("{handler} cannot have an `extern` ABI"));
     }
     if !sig.generics.params.is_empty() {
-        errors.push(Error::new_spanned(
-            &sig.generics,
-            "an HTTP handler cannot be generic",
-        ));
+        report(&sig.generics, format!("{handler} cannot be generic"));
     }
     if let Some(clause) = &sig.generics.where_clause {
-        errors.push(Error::new_spanned(
-            clause,
-            "an HTTP handler cannot have a `where` clause",
-        ));
+        report(clause, format!("{handler} cannot have a `where` clause"));
     }
     let mut typed = Vec::new();
     for arg in &sig.inputs {
         match arg {
-            FnArg::Receiver(receiver) => errors.push(Error::new_spanned(
+            FnArg::Receiver(receiver) => report(
                 receiver,
-                "`#[http_server]` goes on a free function, not a method; remove `self`",
-            )),
+                format!("`#[{attr}]` goes on a free function, not a method; remove `self`"),
+            ),
             FnArg::Typed(arg) => typed.push(arg),
         }
     }
     if typed.len() > 1 {
         let extra = &typed[1..];
-        errors.push(Error::new_spanned(
-            quote!(#(#extra),*),
-            "an HTTP handler takes no argument, or one context argument as in \
-             `fn hello(cx: &mut Http)`",
-        ));
+        report(
+            &quote!(#(#extra),*),
+            format!(
+                "{handler} takes no argument, or one context argument as in \
+                 `fn {example}(cx: &mut {context})`"
+            ),
+        );
     }
     if let Some(variadic) = &sig.variadic {
-        errors.push(Error::new_spanned(
-            variadic,
-            "an HTTP handler cannot be variadic",
-        ));
+        report(variadic, format!("{handler} cannot be variadic"));
     }
     if let ReturnType::Type(_, ty) = &sig.output {
         let unit = matches!(&**ty, Type::Tuple(tuple) if tuple.elems.is_empty());
         if !unit {
-            errors.push(Error::new_spanned(
-                ty,
-                "an HTTP handler returns nothing; send the response with `reply` instead",
-            ));
+            report(ty, format!("{handler} returns nothing; {answer} instead"));
         }
     }
 }
