@@ -19,7 +19,7 @@ use std::iter::FusedIterator;
 /// # Examples
 ///
 /// ```
-/// use guildenstern::form_fields;
+/// use guildenstern::http::form::form_fields;
 ///
 /// let body = b"name=J%C3%BCrgen+M&lang=rust&flag";
 /// let fields: Vec<_> = form_fields(body).collect();
@@ -42,7 +42,7 @@ pub fn form_fields(body: &[u8]) -> FormFields<'_> {
 /// # Examples
 ///
 /// ```
-/// use guildenstern::form_value;
+/// use guildenstern::http::form::form_value;
 ///
 /// let body = b"q=rust+http&page=2&q=ignored";
 /// assert_eq!(form_value(body, "q").as_deref(), Some("rust http"));

@@ -5,7 +5,7 @@ mod chunked;
 pub(crate) mod config;
 mod context;
 pub(crate) mod date;
-pub(crate) mod form;
+pub mod form;
 pub(crate) mod framing;
 pub(crate) mod head;
 mod request;

@@ -101,20 +101,18 @@ pub(crate) fn parse(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Vi
 
 /// Unmasks the part of a payload that starts `offset` bytes into it, in
 /// place (RFC 6455 §5.3): a frame can be unmasked piece by piece as it arrives.
+#[inline]
 pub(crate) fn unmask_at(part: &mut [u8], mask: [u8; 4], offset: usize) {
-    let r = offset & 3;
+    // The mask as it stands `offset` bytes in: rotated by `offset % 4` bytes.
+    let bits = 8 * (offset as u32 & 3);
     unmask(
         part,
-        [
-            mask[r],
-            mask[(r + 1) & 3],
-            mask[(r + 2) & 3],
-            mask[(r + 3) & 3],
-        ],
+        u32::from_le_bytes(mask).rotate_right(bits).to_le_bytes(),
     );
 }
 
 /// Unmasks a payload in place (RFC 6455 §5.3), eight bytes at a time.
+#[inline]
 pub(crate) fn unmask(payload: &mut [u8], mask: [u8; 4]) {
     let wide = u64::from_ne_bytes([
         mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
@@ -182,35 +180,49 @@ impl Utf8Stream {
     }
 
     /// Checks the next bytes; `false` once the message cannot be UTF-8.
-    pub(crate) fn feed(&mut self, mut data: &[u8]) -> bool {
+    #[inline]
+    pub(crate) fn feed(&mut self, data: &[u8]) -> bool {
         if self.len > 0 {
-            // Complete the code point the last piece ended inside.
-            let have = usize::from(self.len);
-            let need = match self.carry[0] {
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            let take = (need - have).min(data.len());
-            self.carry[have..have + take].copy_from_slice(&data[..take]);
-            match std::str::from_utf8(&self.carry[..have + take]) {
-                Ok(_) => self.len = 0,
-                Err(e) if e.error_len().is_none() => {
-                    // Still incomplete: `data` ran out.
-                    self.len = (have + take) as u8;
-                    return true;
-                }
-                Err(_) => return false,
-            }
-            data = &data[take..];
+            return self.feed_carried(data);
         }
         match std::str::from_utf8(data) {
             Ok(_) => true,
+            Err(e) => self.keep_tail(data, e),
+        }
+    }
+
+    /// `data` is valid up to a point: keeps what follows if it can still
+    /// become a code point once the next piece comes.
+    #[inline(never)]
+    fn keep_tail(&mut self, data: &[u8], e: std::str::Utf8Error) -> bool {
+        if e.error_len().is_some() {
+            return false;
+        }
+        let tail = &data[e.valid_up_to()..];
+        self.carry[..tail.len()].copy_from_slice(tail);
+        self.len = tail.len() as u8;
+        true
+    }
+
+    /// Completes the code point the last piece ended inside, then goes on.
+    #[inline(never)]
+    fn feed_carried(&mut self, data: &[u8]) -> bool {
+        let have = usize::from(self.len);
+        let need = match self.carry[0] {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        let take = (need - have).min(data.len());
+        self.carry[have..have + take].copy_from_slice(&data[..take]);
+        match std::str::from_utf8(&self.carry[..have + take]) {
+            Ok(_) => {
+                self.len = 0;
+                self.feed(&data[take..])
+            }
             Err(e) if e.error_len().is_none() => {
-                // A valid start of a code point that the next piece completes.
-                let tail = &data[e.valid_up_to()..];
-                self.carry[..tail.len()].copy_from_slice(tail);
-                self.len = tail.len() as u8;
+                // Still incomplete: `data` ran out.
+                self.len = (have + take) as u8;
                 true
             }
             Err(_) => false,
@@ -325,6 +337,34 @@ mod tests {
         // A carried lead byte followed by a new lead byte.
         let mut u = Utf8Stream::default();
         assert!(u.feed(b"\xe2\x82") && !u.feed(b"a"));
+    }
+
+    #[test]
+    fn utf8_stream_agrees_with_from_utf8() {
+        let samples: &[&[u8]] = &[
+            "κόσμε".as_bytes(),
+            b"\xef\xbf\xbf\xf4\x8f\xbf\xbf\xed\x9f\xbf", // U+FFFF, U+10FFFF, U+D7FF
+            b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited", // 6.4.x
+            b"\xc0\xaf",
+            b"\xe0\x80\xaf",
+            b"\xf8\x88\x80\x80\x80",
+            b"\xf4\x90\x80\x80",
+            b"a\x80b",
+            b"\xe2\x82",
+        ];
+        for text in samples {
+            let whole = std::str::from_utf8(text).is_ok();
+            for i in 0..=text.len() {
+                for j in i..=text.len() {
+                    let mut u = Utf8Stream::default();
+                    let ok = u.feed(&text[..i])
+                        && u.feed(&text[i..j])
+                        && u.feed(&text[j..])
+                        && u.is_complete();
+                    assert_eq!(ok, whole, "{text:x?} split at {i}, {j}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,260 @@
+//! The close handshake (RFC 6455 §5.5.1, §7): a client's close is answered
+//! and the TCP connection ended; `send_close` starts the handshake from the
+//! server, whose close callback then gets the client's code; a client that
+//! never answers is dropped after the close timeout.
+
+mod support;
+#[macro_use]
+mod ws_util;
+
+use guildenstern::prelude::*;
+use guildenstern::ws::{send_binary, send_close, send_ping, send_text, SendError};
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::Message;
+use ws_util::*;
+
+on_both_dispatchers!(
+    client_close_is_answered_and_the_connection_ended,
+    send_close_waits_for_the_clients_answer,
+    an_unanswered_close_ends_after_the_close_timeout,
+    a_last_message_then_the_end_of_stream_is_noticed,
+);
+
+fn echo() -> WsServer {
+    WsServer::with_context(|cx: &mut Ws| {
+        let _ = if cx.is_binary() {
+            cx.reply_binary(cx.message())
+        } else {
+            cx.reply_text(cx.text())
+        };
+    })
+}
+
+/// `builder` whose after-upgrade callback reports the socket id on a channel.
+fn reporting_ids(builder: WsServer) -> (WsServer, mpsc::Receiver<SocketId>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
+    (b, rx)
+}
+
+fn client_close_is_answered_and_the_connection_ended(d: Dispatcher) {
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start_on(b, d);
+
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    raw.send_frame(FIN | TEXT, b"before");
+    assert_eq!(raw.frame().text(), "before");
+    raw.send_frame(FIN | CLOSE, &close_payload(4321, "bye"));
+    let f = raw.expect_close();
+    assert_eq!(f.close_code(), Some(4321), "the server echoes the code");
+    assert!(!f.masked);
+    drop(raw);
+    assert_eq!(
+        t.next_close(),
+        Closed {
+            id,
+            cause: CloseCause::ClosedByClient,
+            code: Some(4321),
+            msg: "bye".into()
+        }
+    );
+    assert!(!t.server.is_open(id));
+
+    // An empty close frame: answered, no code reported.
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    raw.send_frame(FIN | CLOSE, b"");
+    raw.expect_close();
+    drop(raw);
+    let c = t.next_close();
+    assert_eq!(
+        (c.id, c.cause, c.code),
+        (id, CloseCause::ClosedByClient, None)
+    );
+
+    // Data after the close frame is not processed.
+    let mut raw = t.raw();
+    ids.recv_timeout(WAIT).unwrap();
+    let mut bytes = masked(FIN | CLOSE, &close_payload(1000, ""));
+    bytes.extend(masked(FIN | TEXT, b"too late"));
+    raw.send(bytes);
+    assert_eq!(raw.expect_close().close_code(), Some(1000));
+    drop(raw);
+    assert_eq!(t.next_close().code, Some(1000));
+
+    // tungstenite: its close is answered and it sees the connection end.
+    let mut ws = t.client("/");
+    ids.recv_timeout(WAIT).unwrap();
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(4000),
+        reason: "tung".into(),
+    }))
+    .unwrap();
+    match ws.read() {
+        Ok(Message::Close(Some(f))) => assert_eq!(u16::from(f.code), 4000),
+        other => panic!("expected the server's close, got {other:?}"),
+    }
+    assert!(matches!(
+        ws.read(),
+        Err(tungstenite::Error::ConnectionClosed)
+    ));
+    drop(ws);
+    let c = t.next_close();
+    assert_eq!(
+        (c.cause, c.code, c.msg.as_str()),
+        (CloseCause::ClosedByClient, Some(4000), "tung")
+    );
+}
+
+fn send_close_waits_for_the_clients_answer(d: Dispatcher) {
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start_on(b, d);
+    let s = &t.server;
+
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    // Refused arguments send nothing.
+    for (code, reason) in [(1005, ""), (1006, ""), (999, ""), (1004, ""), (5000, "")] {
+        assert!(
+            matches!(send_close(s, id, code, reason), Err(SendError::Invalid(_))),
+            "{code}"
+        );
+    }
+    let long = "r".repeat(124);
+    assert!(matches!(
+        send_close(s, id, 1000, &long),
+        Err(SendError::Invalid(_))
+    ));
+
+    send_close(s, id, 4000, "done").unwrap();
+    let f = raw.frame();
+    assert_eq!((f.fin, f.opcode), (true, CLOSE));
+    assert_eq!(f.close_code(), Some(4000));
+    assert_eq!(&f.payload[2..], b"done");
+    // Nothing may follow a close frame.
+    assert!(matches!(send_text(s, id, "x"), Err(SendError::Closing)));
+    assert!(matches!(send_binary(s, id, b"x"), Err(SendError::Closing)));
+    assert!(matches!(send_ping(s, id, b""), Err(SendError::Closing)));
+    assert!(matches!(
+        send_close(s, id, 1000, ""),
+        Err(SendError::Closing)
+    ));
+    assert!(s.is_open(id), "open until the client answers");
+
+    raw.send_frame(FIN | CLOSE, &close_payload(4999, "ok"));
+    raw.expect_eof();
+    drop(raw);
+    assert_eq!(
+        t.next_close(),
+        Closed {
+            id,
+            cause: CloseCause::CloseCalled,
+            code: Some(4999),
+            msg: "ok".into()
+        }
+    );
+    assert!(matches!(send_text(s, id, "x"), Err(SendError::NotOpen)));
+    assert!(matches!(
+        send_close(s, id, 1000, ""),
+        Err(SendError::NotOpen)
+    ));
+
+    // tungstenite answers a close by echoing its code.
+    let mut ws = t.client("/");
+    let id = ids.recv_timeout(WAIT).unwrap();
+    send_close(s, id, 1001, "").unwrap();
+    match ws.read() {
+        Ok(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::Away),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    match ws.read() {
+        Err(tungstenite::Error::ConnectionClosed) => {}
+        Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("expected the end of the connection, got {other:?}"),
+    }
+    let c = t.next_close();
+    assert_eq!(
+        (c.id, c.cause, c.code),
+        (id, CloseCause::CloseCalled, Some(1001))
+    );
+}
+
+fn an_unanswered_close_ends_after_the_close_timeout(d: Dispatcher) {
+    let (b, ids) = reporting_ids(echo().close_timeout(Duration::from_millis(300)));
+    let t = WsTest::start_on(b, d);
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    send_close(&t.server, id, 1000, "").unwrap();
+    assert_eq!(raw.frame().close_code(), Some(1000));
+    // The client keeps quiet; the server gives up on its own.
+    raw.expect_eof();
+    let c = t.next_close();
+    assert_eq!((c.id, c.cause, c.code), (id, CloseCause::TimedOut, None));
+}
+
+#[test]
+fn a_panicking_callback_closes_with_1011() {
+    let t = WsTest::start(WsServer::new(|| {
+        if is_message("boom") {
+            panic!("receive callback fails on purpose");
+        }
+        let _ = reply_text(&message_text());
+    }));
+    let mut raw = t.raw();
+    raw.send_frame(FIN | TEXT, b"fine");
+    assert_eq!(raw.frame().text(), "fine");
+    raw.send_frame(FIN | TEXT, b"boom");
+    assert_eq!(raw.expect_close().close_code(), Some(1011));
+    drop(raw);
+    let c = t.next_close();
+    assert_eq!(c.cause, CloseCause::HandlerPanicked, "{c:?}");
+    assert!(c.msg.contains("on purpose"), "{c:?}");
+    // The worker lives on.
+    let mut raw = t.raw();
+    raw.send_frame(FIN | TEXT, b"again");
+    assert_eq!(raw.frame().text(), "again");
+}
+
+#[test]
+fn a_client_that_vanishes_is_reported() {
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start(b);
+    let raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    drop(raw);
+    let c = t.next_close();
+    assert_eq!(
+        (c.id, c.cause, c.code),
+        (id, CloseCause::ClosedByClient, None)
+    );
+}
+
+fn a_last_message_then_the_end_of_stream_is_noticed(d: Dispatcher) {
+    // Bytes and the FIN arriving together raise one edge; a server that
+    // took a short read for a drained socket would never see the end (no
+    // deadline is armed without a ping interval) and leak the connection.
+    let (b, ids) = reporting_ids(WsServer::with_context(|_| {}));
+    let t = WsTest::start_on(b, d);
+    for round in 0..30 {
+        let mut raw = t.raw();
+        let id = ids.recv_timeout(WAIT).unwrap();
+        let last = if round % 2 == 0 {
+            masked(FIN | TEXT, b"last words")
+        } else {
+            masked(FIN | PONG, b"unasked")
+        };
+        raw.send(last);
+        raw.stream.shutdown(std::net::Shutdown::Both).unwrap();
+        let c = t.next_close();
+        assert_eq!(
+            (c.id, c.cause),
+            (id, CloseCause::ClosedByClient),
+            "round {round}"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Keep-alive pings and shutdown: with a ping interval a client that
+//! answers pings stays open and one that does not is closed as timed out;
+//! stopping the server sends close 1001 to every open WebSocket first.
+
+mod support;
+#[macro_use]
+mod ws_util;
+
+use guildenstern::prelude::*;
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
+use support::wait_until;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::Message;
+use ws_util::*;
+
+on_both_dispatchers!(
+    a_client_that_answers_pings_stays_open,
+    a_client_that_never_answers_pings_is_closed,
+    stop_sends_close_1001_first,
+);
+
+const EVERY: Duration = Duration::from_millis(100);
+
+fn echo() -> WsServer {
+    WsServer::with_context(|cx: &mut Ws| {
+        let _ = if cx.is_binary() {
+            cx.reply_binary(cx.message())
+        } else {
+            cx.reply_text(cx.text())
+        };
+    })
+}
+
+/// `builder` whose after-upgrade callback reports the socket id on a channel.
+fn reporting_ids(builder: WsServer) -> (WsServer, mpsc::Receiver<SocketId>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
+    (b, rx)
+}
+
+fn a_client_that_answers_pings_stays_open(d: Dispatcher) {
+    let (b, ids) = reporting_ids(echo().ping_interval(EVERY));
+    let t = WsTest::start_on(b, d);
+    let mut ws = t.client("/");
+    let id = ids.recv_timeout(WAIT).unwrap();
+    // tungstenite answers each ping on its next read. Two unanswered pings
+    // would close the connection; six answered ones must not.
+    let mut pings = 0;
+    while pings < 6 {
+        match ws.read() {
+            Ok(Message::Ping(p)) => {
+                assert!(p.is_empty(), "{p:?}");
+                pings += 1;
+            }
+            other => panic!("expected a ping, got {other:?}"),
+        }
+    }
+    assert!(t.server.is_open(id));
+    assert!(t.closes_so_far().is_empty());
+    // Still a working connection.
+    ws.send(Message::text("alive")).unwrap();
+    loop {
+        match ws.read().unwrap() {
+            Message::Ping(_) => {}
+            m => {
+                assert_eq!(m, Message::text("alive"));
+                break;
+            }
+        }
+    }
+    assert!(t.server.is_open(id));
+}
+
+fn a_client_that_never_answers_pings_is_closed(d: Dispatcher) {
+    let (b, ids) = reporting_ids(echo().ping_interval(EVERY));
+    let t = WsTest::start_on(b, d);
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    let mut pings = 0;
+    while let Some(f) = raw.read_frame() {
+        match f.opcode {
+            PING => {
+                assert!(f.fin && f.payload.len() <= 125, "{f:?}");
+                pings += 1;
+            }
+            // A parting close frame is allowed; nothing else is.
+            CLOSE => {}
+            _ => panic!("unexpected frame {f:?}"),
+        }
+    }
+    assert!(pings >= 1, "the server never pinged");
+    let c = t.next_close();
+    assert_eq!((c.id, c.cause, c.code), (id, CloseCause::TimedOut, None));
+}
+
+#[test]
+fn no_pings_without_an_interval() {
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start(b);
+    let mut raw = t.raw();
+    ids.recv_timeout(WAIT).unwrap();
+    raw.stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let got = std::io::Read::read(&mut raw.stream, &mut byte);
+    assert!(
+        matches!(&got, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "{got:?}"
+    );
+}
+
+fn stop_sends_close_1001_first(d: Dispatcher) {
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start_on(b, d);
+    let mut raws = vec![t.raw(), t.raw()];
+    let mut ws = t.client("/");
+    let mut opened: Vec<SocketId> = (0..3).map(|_| ids.recv_timeout(WAIT).unwrap()).collect();
+    // Mid-conversation: one client has half a message in the server's buffer.
+    raws[1].send_frame(TEXT, b"half");
+    ws.send(Message::text("hi")).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text("hi"));
+
+    t.server.stop();
+    for raw in &mut raws {
+        let f = raw.expect_close();
+        assert_eq!(f.close_code(), Some(1001), "{f:?}");
+    }
+    match ws.read() {
+        Ok(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::Away),
+        other => panic!("expected close 1001, got {other:?}"),
+    }
+    t.server.join();
+    let mut closed: Vec<SocketId> = (0..3)
+        .map(|_| {
+            let c = t.next_close();
+            assert_eq!(c.cause, CloseCause::Shutdown, "{c:?}");
+            c.id
+        })
+        .collect();
+    closed.sort();
+    opened.sort();
+    assert_eq!(closed, opened);
+    assert!(wait_until(WAIT, || t.server.is_finished()));
+}
