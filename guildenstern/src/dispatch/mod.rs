@@ -13,12 +13,14 @@
 //!   connections to a pool of workers through a queue.
 
 mod backend;
+mod buffer;
 mod cause;
 mod conn;
 mod core;
 #[cfg(target_os = "linux")]
 mod epoll;
 mod lifecycle;
+mod options;
 mod portable;
 mod server;
 pub(crate) mod sys;
@@ -30,8 +32,10 @@ pub use self::conn::{DeadlineKind, SocketId};
 pub use self::lifecycle::{serve, shutdown, Startable};
 pub use self::server::Server;
 
+pub(crate) use self::buffer::make_room;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
+pub(crate) use self::options::{builder_options, OnThread, Options};
 pub(crate) use self::write::write_all;
 
 use std::net::TcpStream;

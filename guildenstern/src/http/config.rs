@@ -3,10 +3,8 @@
 use super::context::Http;
 use super::head::MAX_HEADERS_LIMIT;
 use super::server::{HttpProto, HttpShared};
-use crate::dispatch::{self, CloseCause, DispatchConfig, Dispatcher, Server, SocketId, Startable};
+use crate::dispatch::{self, builder_options, CloseCause, Options, Server, SocketId, Startable};
 use crate::error::Error;
-use log::LevelFilter;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,7 +103,6 @@ pub(crate) enum Handler {
 }
 
 pub(crate) type OnClose = Box<dyn Fn(&Server, SocketId, CloseCause, &str) + Send + Sync>;
-type OnThread = Box<dyn Fn() + Send + Sync>;
 
 /// Builds an HTTP server. Every option of the `#[http_server]` attribute is a
 /// method of the same name here (timeouts take a `Duration` instead of `_ms`).
@@ -121,27 +118,23 @@ type OnThread = Box<dyn Fn() + Send + Sync>;
 /// server.join();
 /// ```
 pub struct HttpServer {
-    dispatch: DispatchConfig,
+    options: Options,
     http: HttpConfig,
     handler: Handler,
     on_close: Option<OnClose>,
-    on_thread_start: Option<OnThread>,
-    on_thread_stop: Option<OnThread>,
-    bad_address: Option<String>,
 }
 
 impl HttpServer {
     fn with_handler(handler: Handler) -> Self {
         HttpServer {
-            dispatch: DispatchConfig::new("http"),
+            options: Options::new("http"),
             http: HttpConfig::default(),
             handler,
             on_close: None,
-            on_thread_start: None,
-            on_thread_stop: None,
-            bad_address: None,
         }
     }
+
+    builder_options!("http");
 
     /// A server whose handler reaches the request through the thread-local
     /// accessors (`reply`, `uri`, `header`, …).
@@ -152,29 +145,6 @@ impl HttpServer {
     /// A server whose handler takes the request context explicitly.
     pub fn with_context(handler: impl Fn(&mut Http) + Send + Sync + 'static) -> Self {
         Self::with_handler(Handler::Context(Box::new(handler)))
-    }
-
-    /// The port to listen on (required; 1..=65535).
-    pub fn port(mut self, port: u16) -> Self {
-        self.dispatch.port = port;
-        self.dispatch.any_port = false;
-        self
-    }
-
-    /// Listen on a free port chosen by the system (tests); read it with [`Server::port`].
-    pub fn any_port(mut self) -> Self {
-        self.dispatch.any_port = true;
-        self
-    }
-
-    /// The address to bind, e.g. `"127.0.0.1"` or `"::"`. Default: all IPv4 interfaces.
-    /// An address that does not parse is reported by `start`.
-    pub fn address(mut self, address: &str) -> Self {
-        match address.parse::<IpAddr>() {
-            Ok(a) => self.dispatch.address = a,
-            Err(_) => self.bad_address = Some(address.to_owned()),
-        }
-        self
     }
 
     /// How request bodies are taken. Default: [`Content::NoBody`].
@@ -200,36 +170,6 @@ impl HttpServer {
     /// validated; turning this off only makes the accessors answer "". Default: true.
     pub fn parse_request_line(mut self, parse: bool) -> Self {
         self.http.parse_request_line = parse;
-        self
-    }
-
-    /// Which dispatcher delivers readiness. Default: epoll on Linux, portable elsewhere.
-    pub fn dispatcher(mut self, dispatcher: Dispatcher) -> Self {
-        self.dispatch.dispatcher = dispatcher;
-        self
-    }
-
-    /// Worker threads (also the cap on handlers running at once). Default: 2 × cores, at least 8.
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.dispatch.threads = threads;
-        self
-    }
-
-    /// The name in logs and thread names. Default: `"http"`.
-    pub fn name(mut self, name: &str) -> Self {
-        self.dispatch.name = name.to_owned();
-        self
-    }
-
-    /// The most verbose level this server logs at. Default: `Info`.
-    pub fn log_level(mut self, level: LevelFilter) -> Self {
-        self.dispatch.log_level = level;
-        self
-    }
-
-    /// Open connections at most; accepting pauses at the cap. Default: 10,000.
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.dispatch.max_connections = n;
         self
     }
 
@@ -283,12 +223,6 @@ impl HttpServer {
         self
     }
 
-    /// How long a stop waits for in-flight requests. Default: 10 s.
-    pub fn shutdown_grace(mut self, d: Duration) -> Self {
-        self.dispatch.shutdown_grace = d;
-        self
-    }
-
     /// Called once for every connection that closes, with the cause and a message.
     pub fn on_close(
         mut self,
@@ -298,41 +232,22 @@ impl HttpServer {
         self
     }
 
-    /// Runs first on every worker thread.
-    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
-        self.on_thread_start = Some(Box::new(f));
-        self
-    }
-
-    /// Runs last on every worker thread.
-    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
-        self.on_thread_stop = Some(Box::new(f));
-        self
-    }
-
     /// Validates the options, binds the port and starts the workers.
     ///
     /// # Errors
     /// [`Error::Config`] for an invalid option, [`Error::Bind`] when the port
     /// cannot be bound, [`Error::Io`] when threads cannot be started.
     pub fn start(self) -> Result<Server, Error> {
-        if let Some(bad) = self.bad_address {
-            return Err(Error::Config(format!("{bad:?} is not an IP address")));
-        }
-        if self.dispatch.port == 0 && !self.dispatch.any_port {
-            return Err(Error::Config(
-                "an HTTP server needs a port (1..=65535)".into(),
-            ));
-        }
+        self.options.check("an HTTP server")?;
         self.http.validate()?;
         let shared = Arc::new(HttpShared {
             cfg: self.http,
             handler: self.handler,
             on_close: self.on_close,
-            on_thread_start: self.on_thread_start,
-            on_thread_stop: self.on_thread_stop,
+            on_thread_start: self.options.on_thread_start,
+            on_thread_stop: self.options.on_thread_stop,
         });
-        dispatch::start(HttpProto::new(shared), self.dispatch)
+        dispatch::start(HttpProto::new(shared), self.options.dispatch)
     }
 }
 

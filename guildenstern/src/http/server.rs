@@ -10,6 +10,7 @@ use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
+use crate::dispatch::make_room;
 use crate::dispatch::{write_all, CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
 use log::Level;
 use std::cell::{Cell, RefCell};
@@ -84,18 +85,7 @@ impl HttpState {
     /// Makes room so that `need` bytes from `start` fit: moves the request to
     /// the front, and grows the buffer (the caller checked the limits).
     fn reserve(&mut self, need: usize) {
-        if self.start > 0 && self.start + need > self.buf.len() {
-            self.buf.copy_within(self.start..self.filled, 0);
-            self.filled -= self.start;
-            self.start = 0;
-        }
-        if need > self.buf.len() {
-            let mut cap = self.buf.len();
-            while cap < need {
-                cap *= 2;
-            }
-            self.buf.resize(cap, 0);
-        }
+        make_room(&mut self.buf, &mut self.start, &mut self.filled, need);
     }
 
     /// Drops the current request's bytes.

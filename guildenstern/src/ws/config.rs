@@ -3,10 +3,10 @@
 use super::context::Ws;
 use super::handshake::{UpgradeAnswer, UpgradeRequest};
 use super::server::WsProto;
-use crate::dispatch::{self, CloseCause, DispatchConfig, Dispatcher, Server, SocketId, Startable};
+use crate::dispatch::{
+    self, builder_options, CloseCause, OnThread, Options, Server, SocketId, Startable,
+};
 use crate::error::Error;
-use log::LevelFilter;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +43,6 @@ pub(crate) enum Receive {
 pub(crate) type OnUpgrade = Box<dyn Fn(&UpgradeRequest<'_>) -> UpgradeAnswer + Send + Sync>;
 pub(crate) type OnWsClose =
     Box<dyn Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync>;
-type OnThread = Box<dyn Fn() + Send + Sync>;
 
 /// What every worker of a WebSocket server shares.
 pub(crate) struct WsShared {
@@ -72,31 +71,27 @@ pub(crate) struct WsShared {
 /// server.join();
 /// ```
 pub struct WsServer {
-    dispatch: DispatchConfig,
+    options: Options,
     ws: WsConfig,
     receive: Receive,
     on_upgrade: Option<OnUpgrade>,
     after_upgrade: Option<OnThread>,
     on_close: Option<OnWsClose>,
-    on_thread_start: Option<OnThread>,
-    on_thread_stop: Option<OnThread>,
-    bad_address: Option<String>,
 }
 
 impl WsServer {
     fn with_receive(receive: Receive) -> Self {
         WsServer {
-            dispatch: DispatchConfig::new("ws"),
+            options: Options::new("ws"),
             ws: WsConfig::default(),
             receive,
             on_upgrade: None,
             after_upgrade: None,
             on_close: None,
-            on_thread_start: None,
-            on_thread_stop: None,
-            bad_address: None,
         }
     }
+
+    builder_options!("ws");
 
     /// A server whose receive callback reaches the message through the
     /// thread-local accessors (`message`, `reply_text`, …).
@@ -107,58 +102,6 @@ impl WsServer {
     /// A server whose receive callback takes the context explicitly.
     pub fn with_context(receive: impl Fn(&mut Ws) + Send + Sync + 'static) -> Self {
         Self::with_receive(Receive::Context(Box::new(receive)))
-    }
-
-    /// The port to listen on (required; 1..=65535).
-    pub fn port(mut self, port: u16) -> Self {
-        self.dispatch.port = port;
-        self.dispatch.any_port = false;
-        self
-    }
-
-    /// Listen on a free port chosen by the system (tests).
-    pub fn any_port(mut self) -> Self {
-        self.dispatch.any_port = true;
-        self
-    }
-
-    /// The address to bind. Default: all IPv4 interfaces.
-    pub fn address(mut self, address: &str) -> Self {
-        match address.parse::<IpAddr>() {
-            Ok(a) => self.dispatch.address = a,
-            Err(_) => self.bad_address = Some(address.to_owned()),
-        }
-        self
-    }
-
-    /// Which dispatcher delivers readiness. Default: epoll on Linux.
-    pub fn dispatcher(mut self, dispatcher: Dispatcher) -> Self {
-        self.dispatch.dispatcher = dispatcher;
-        self
-    }
-
-    /// Worker threads. Default: 2 × cores, at least 8.
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.dispatch.threads = threads;
-        self
-    }
-
-    /// The name in logs and thread names. Default: `"ws"`.
-    pub fn name(mut self, name: &str) -> Self {
-        self.dispatch.name = name.to_owned();
-        self
-    }
-
-    /// The most verbose level this server logs at. Default: `Info`.
-    pub fn log_level(mut self, level: LevelFilter) -> Self {
-        self.dispatch.log_level = level;
-        self
-    }
-
-    /// Open connections at most; accepting pauses at the cap. Default: 10,000.
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.dispatch.max_connections = n;
-        self
     }
 
     /// Bytes of a message (all its fragments) at most; beyond, close 1009. Default: 16 MiB.
@@ -198,12 +141,6 @@ impl WsServer {
         self
     }
 
-    /// How long a stop waits for callbacks in flight. Default: 10 s.
-    pub fn shutdown_grace(mut self, d: Duration) -> Self {
-        self.dispatch.shutdown_grace = d;
-        self
-    }
-
     /// Decides whether an upgrade request is accepted (and with which
     /// subprotocol). Default: accept every valid request, no subprotocol.
     pub fn on_upgrade(
@@ -231,32 +168,13 @@ impl WsServer {
         self
     }
 
-    /// Runs first on every worker thread.
-    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
-        self.on_thread_start = Some(Box::new(f));
-        self
-    }
-
-    /// Runs last on every worker thread.
-    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
-        self.on_thread_stop = Some(Box::new(f));
-        self
-    }
-
     /// Validates the options, binds the port and starts the workers.
     ///
     /// # Errors
     /// [`Error::Config`] for an invalid option, [`Error::Bind`] when the port
     /// cannot be bound, [`Error::Io`] when threads cannot be started.
     pub fn start(self) -> Result<Server, Error> {
-        if let Some(bad) = self.bad_address {
-            return Err(Error::Config(format!("{bad:?} is not an IP address")));
-        }
-        if self.dispatch.port == 0 && !self.dispatch.any_port {
-            return Err(Error::Config(
-                "a WebSocket server needs a port (1..=65535)".into(),
-            ));
-        }
+        self.options.check("a WebSocket server")?;
         let c = &self.ws;
         if c.max_message_bytes == 0 || c.max_header_bytes < 256 {
             return Err(Error::Config(
@@ -278,10 +196,10 @@ impl WsServer {
             on_upgrade: self.on_upgrade,
             after_upgrade: self.after_upgrade,
             on_close: self.on_close,
-            on_thread_start: self.on_thread_start,
-            on_thread_stop: self.on_thread_stop,
+            on_thread_start: self.options.on_thread_start,
+            on_thread_stop: self.options.on_thread_stop,
         });
-        dispatch::start(WsProto::new(shared), self.dispatch)
+        dispatch::start(WsProto::new(shared), self.options.dispatch)
     }
 }
 

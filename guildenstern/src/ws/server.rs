@@ -8,6 +8,7 @@ use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
 use super::send::close_frame_now;
+use crate::dispatch::make_room;
 use crate::dispatch::{
     write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
@@ -104,33 +105,13 @@ impl WsState {
     fn new() -> Self {
         WsState {
             buf: vec![0; INITIAL_BUFFER],
-            start: 0,
-            filled: 0,
-            open: false,
-            frag: None,
-            msg: Vec::new(),
-            utf8: Utf8Stream::default(),
-            unmasked: 0,
-            awaiting_pong: false,
-            peer_close: None,
-            write_lock: None,
+            ..WsState::new_empty()
         }
     }
 
     /// Room for `need` bytes from `start`: compacts, then grows.
     fn reserve(&mut self, need: usize) {
-        if self.start > 0 && self.start + need > self.buf.len() {
-            self.buf.copy_within(self.start..self.filled, 0);
-            self.filled -= self.start;
-            self.start = 0;
-        }
-        if need > self.buf.len() {
-            let mut cap = self.buf.len();
-            while cap < need {
-                cap *= 2;
-            }
-            self.buf.resize(cap, 0);
-        }
+        make_room(&mut self.buf, &mut self.start, &mut self.filled, need);
     }
 
     fn consume(&mut self, n: usize) {
