@@ -97,6 +97,11 @@ pub(crate) struct Conn<S> {
     deadline: AtomicU64,
     deadline_kind: AtomicU8,
     pub(crate) sched: AtomicU8,
+    /// The poller reported the peer's end (or an error). The end comes as
+    /// one edge, possibly with the last bytes, and a read that returns those
+    /// bytes does not report it: the worker serving the connection takes
+    /// this flag and serves once more, so that a read sees the end.
+    pub(crate) hangup: AtomicBool,
     /// Bits a protocol keeps per connection where any thread can see them.
     pub(crate) flags: AtomicU8,
     pub(crate) data: Mutex<Option<Box<dyn Any + Send>>>,
@@ -114,6 +119,7 @@ impl<S> Conn<S> {
             deadline: AtomicU64::new(0),
             deadline_kind: AtomicU8::new(0),
             sched: AtomicU8::new(sched::IDLE),
+            hangup: AtomicBool::new(false),
             flags: AtomicU8::new(0),
             data: Mutex::new(None),
         }

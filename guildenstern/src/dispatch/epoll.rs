@@ -1,28 +1,21 @@
 //! The epoll dispatcher: every worker blocks in `epoll_wait` on one shared
 //! instance, and the kernel hands each readiness event to one of them.
 //!
-//! The listener is registered one-shot: the worker that takes its event
-//! accepts until the backlog is empty, then re-arms it.
-//!
-//! Connections are registered edge-triggered, so serving a request costs no
-//! `epoll_ctl` (a one-shot registration would need a re-arm per request).
-//! An edge comes each time bytes arrive, also while a worker is serving the
-//! connection; the connection's small state machine (`sched`, shared with
-//! the portable dispatcher) keeps one worker on it: IDLE → BUSY when a worker
-//! takes an event, BUSY → BUSY_AGAIN when an event comes meanwhile; at the
-//! end BUSY → IDLE, or BUSY_AGAIN → BUSY and the same worker serves it again.
-//! Edges report only bytes that come later, so a protocol parks a connection
-//! only after a read found the socket drained (see [`Protocol::on_ready`]).
+//! The listener and every connection are registered one-shot: after one
+//! event the descriptor is disabled until the worker that took the event
+//! re-arms it, so no two workers ever serve one connection at once and the
+//! kernel does the scheduling. Re-arming (`EPOLL_CTL_MOD`) makes the kernel
+//! re-check readiness, so bytes or an end of stream that came while the
+//! worker served the connection raise the next event.
 
-use super::conn::{sched, ConnRef, SocketId};
+use super::conn::{ConnRef, SocketId};
 use super::core::{LISTENER, WAKER};
 use super::sys::epoll::{Epoll, Events, Mode};
-use super::{Core, Protocol};
+use super::{CloseCause, Core, Protocol};
 use log::Level;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Events taken per `epoll_wait`: few, so that ready connections spread
@@ -64,7 +57,7 @@ impl EpollBackend {
 
     pub(crate) fn add<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
         self.ep
-            .add(conn.stream.as_raw_fd(), Mode::ReadEdge, conn.id.as_u64())
+            .add(conn.stream.as_raw_fd(), Mode::Once, conn.id.as_u64())
     }
 
     pub(crate) fn remove<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
@@ -105,40 +98,19 @@ impl EpollBackend {
         }
     }
 
-    /// Serves `conn` unless another worker is serving it (that worker is
-    /// then told to serve it once more), until no event came meanwhile.
+    /// Serves `conn`, then re-arms it unless it closed.
     fn serve<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
-        let mut cur = conn.sched.load(Ordering::Acquire);
-        loop {
-            let next = match cur {
-                sched::IDLE => sched::BUSY,
-                sched::BUSY => sched::BUSY_AGAIN,
-                _ => return,
-            };
-            match conn
-                .sched
-                .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) if next == sched::BUSY => break,
-                Ok(_) => return,
-                Err(actual) => cur = actual,
+        if core.serve_ready(conn) {
+            let fd = conn.stream.as_raw_fd();
+            if let Err(e) = self.ep.rearm(fd, Mode::Once, conn.id.as_u64()) {
+                if !conn.is_closed() {
+                    core.close(
+                        conn,
+                        CloseCause::NetError,
+                        format!("cannot re-arm socket: {e}"),
+                    );
+                }
             }
-        }
-        while core.serve_ready(conn) {
-            if conn
-                .sched
-                .compare_exchange(
-                    sched::BUSY,
-                    sched::IDLE,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_ok()
-            {
-                return;
-            }
-            // BUSY_AGAIN: an event came while we served it.
-            conn.sched.store(sched::BUSY, Ordering::Release);
         }
     }
 }

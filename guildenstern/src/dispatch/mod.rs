@@ -79,10 +79,12 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
 
     /// The socket is readable: make progress, then say what comes next.
     ///
-    /// Both dispatchers are edge-triggered for connections: an event reports
-    /// bytes that arrive after it, never bytes left unread. So return
-    /// [`Flow::Park`] only once a read found the socket drained (it returned
-    /// `WouldBlock`, or fewer bytes than there was room for).
+    /// Return [`Flow::Park`] only once a read found the socket drained (it
+    /// returned `WouldBlock`, or fewer bytes than there was room for). The
+    /// epoll dispatcher re-arms a one-shot registration, and the kernel
+    /// re-checks readiness then; the portable dispatcher is edge-triggered
+    /// and serves the connection once more when an event reported the
+    /// peer's end, so an end of stream that came with the last bytes is seen.
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
 
     /// A deadline passed while the connection was parked. The protocol may

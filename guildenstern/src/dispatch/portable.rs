@@ -95,11 +95,15 @@ impl PortableBackend {
         self.ready.notify_one();
     }
 
-    /// An event came for `id`: queue it unless a worker has it.
-    fn schedule<P: Protocol>(&self, core: &Arc<Core<P>>, id: SocketId) {
+    /// An event came for `id` (`hangup`: it reports the peer's end or an
+    /// error): queue it unless a worker has it.
+    fn schedule<P: Protocol>(&self, core: &Arc<Core<P>>, id: SocketId, hangup: bool) {
         let Some(conn) = core.table.get(id) else {
             return;
         };
+        if hangup {
+            conn.hangup.store(true, Ordering::Release);
+        }
         let mut cur = conn.sched.load(Ordering::Acquire);
         loop {
             let next = match cur {
@@ -141,17 +145,19 @@ impl PortableBackend {
             };
             conn.sched.store(sched::BUSY, Ordering::Release);
             if core.serve_ready(&conn)
-                && conn
-                    .sched
-                    .compare_exchange(
-                        sched::BUSY,
-                        sched::IDLE,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    )
-                    .is_err()
+                && (conn.hangup.swap(false, Ordering::AcqRel)
+                    || conn
+                        .sched
+                        .compare_exchange(
+                            sched::BUSY,
+                            sched::IDLE,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        )
+                        .is_err())
             {
-                // An event came while we served it: serve it again, in turn.
+                // An event came while we served it, or the peer's end is
+                // still to be read: serve it again, in turn.
                 conn.sched.store(sched::QUEUED, Ordering::Release);
                 self.push(id);
             }
@@ -184,7 +190,11 @@ pub(crate) fn run_poller<P: Protocol>(core: &Arc<Core<P>>) {
                         core.accept_ready();
                     }
                 }
-                t => b.schedule(core, SocketId::from_token(t)),
+                t => b.schedule(
+                    core,
+                    SocketId::from_token(t),
+                    ev.is_read_closed() || ev.is_error(),
+                ),
             }
         }
     }

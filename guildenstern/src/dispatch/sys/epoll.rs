@@ -2,7 +2,7 @@
 //!
 //! mio's `Poll` is single-threaded; the epoll dispatcher wants many workers
 //! blocked on one instance, so that the kernel hands each readiness event to
-//! exactly one worker (the listener one-shot, connections edge-triggered).
+//! exactly one worker (one-shot registrations, re-armed after each event).
 
 use super::syscall;
 use std::io;
@@ -13,9 +13,6 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 pub(crate) enum Mode {
     /// Readable, once: the descriptor is disabled after one event until re-armed.
     Once,
-    /// Readable, edge-triggered: one event each time bytes (or the peer's
-    /// end) arrive, never disabled, so nothing needs re-arming.
-    ReadEdge,
     /// Readable, level-triggered, never disabled (the shutdown waker).
     Level,
 }
@@ -24,7 +21,6 @@ impl Mode {
     fn bits(self) -> u32 {
         match self {
             Mode::Once => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
-            Mode::ReadEdge => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
             Mode::Level => libc::EPOLLIN as u32,
         }
     }
