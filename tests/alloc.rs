@@ -2,33 +2,12 @@
 //! on both dispatchers: a counting global allocator sees every allocation of
 //! the process (server workers, housekeeping thread and this client alike).
 
+mod support;
+
 use guildenstern::prelude::*;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: defers every operation to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use support::alloc::{allocations_during, stop_and_assert_no_allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -90,26 +69,21 @@ fn check(dispatcher: Dispatcher) {
     }
     pipelined(&mut stream, depth, 200, &batch, &mut buf);
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    for _ in 0..5_000 {
-        round_trip(&mut stream, &mut buf);
-    }
-    let keep_alive = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let keep_alive = allocations_during(|| {
+        for _ in 0..5_000 {
+            round_trip(&mut stream, &mut buf);
+        }
+    });
+    let pipelined = allocations_during(|| pipelined(&mut stream, depth, 500, &batch, &mut buf));
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    pipelined(&mut stream, depth, 500, &batch, &mut buf);
-    let pipelined = ALLOCATIONS.load(Ordering::SeqCst) - before;
-
-    drop(stream);
-    server.stop();
-    server.join();
-    assert_eq!(
-        keep_alive, 0,
-        "{dispatcher:?}: heap allocations during 5,000 keep-alive requests"
-    );
-    assert_eq!(
-        pipelined, 0,
-        "{dispatcher:?}: heap allocations during 8,000 pipelined requests"
+    stop_and_assert_no_allocations(
+        server,
+        stream,
+        dispatcher,
+        &[
+            (keep_alive, "5,000 keep-alive requests"),
+            (pipelined, "8,000 pipelined requests"),
+        ],
     );
 }
 

@@ -2,20 +2,20 @@
 //! from another thread, on-close exactly once, registering a socket the
 //! application connected, and churn with concurrent closes.
 
-mod support;
 #[macro_use]
+mod support;
 mod dispatch_util;
 
-use dispatch_util::{until_closed, Closes, LIMIT};
+use dispatch_util::{id_of, until_closed, Closes, LIMIT};
 use guildenstern::prelude::*;
 use guildenstern::Error;
 use std::collections::HashSet;
 use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
-use support::{exchange, get, wait_until, Client, TestServer};
+use support::{connect_with_deadline, exchange, get, wait_until, Client, TestServer};
 
 on_both_dispatchers!(
     connection_cap_pauses_and_resumes_accepting,
@@ -25,13 +25,6 @@ on_both_dispatchers!(
     register_serves_a_socket_connected_by_the_application,
     churn_with_concurrent_closes,
 );
-
-fn id_of(reply: &support::Reply) -> u64 {
-    reply
-        .text()
-        .parse()
-        .expect("the handler answers the socket id")
-}
 
 fn id_server(d: Dispatcher, closes: &Closes) -> HttpServer {
     HttpServer::new(|| reply(thesocket().as_u64().to_string()))
@@ -269,8 +262,7 @@ fn churn_with_concurrent_closes(d: Dispatcher) {
             let (addr, responses) = (srv.addr, responses.clone());
             std::thread::spawn(move || {
                 for i in 0..PER_THREAD {
-                    let mut s = TcpStream::connect(addr).expect("connect");
-                    s.set_read_timeout(Some(LIMIT)).unwrap();
+                    let mut s = connect_with_deadline(addr, LIMIT);
                     let requests = 1 + i % 2;
                     let mut c = Client {
                         reader: io::BufReader::new(s.try_clone().unwrap()),

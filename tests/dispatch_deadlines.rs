@@ -2,32 +2,23 @@
 //! request head (a slow-drip client is cut off even though it keeps sending),
 //! the idle keep-alive timeout, and body progress of a Compact request.
 
-mod support;
 #[macro_use]
+mod support;
 mod dispatch_util;
 
-use dispatch_util::{status_of, until_closed, Closes, LIMIT};
+use dispatch_util::{id_of, status_of, until_closed, Closes, LIMIT};
 use guildenstern::prelude::*;
 use std::io::{BufReader, Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
-use support::{exchange, get, TestServer, IO_TIMEOUT};
+use support::{connect_with_deadline, exchange, get, TestServer, IO_TIMEOUT};
 
 on_both_dispatchers!(
     head_deadline_is_not_restarted_by_each_byte,
     idle_connection_times_out_while_a_busy_one_stays,
     stalled_compact_body_is_answered_408,
 );
-
-/// The socket id of the request, as the handler of these tests answers it.
-fn id_of(reply: &support::Reply) -> u64 {
-    reply
-        .text()
-        .parse()
-        .expect("the handler answers the socket id")
-}
 
 /// Three clients drip a request head one byte at a time — a byte after each
 /// answer the normal client gets — on a server with one worker. The normal
@@ -59,8 +50,7 @@ fn head_deadline_is_not_restarted_by_each_byte(d: Dispatcher) {
     let (done_tx, done_rx) = mpsc::channel();
     let mut writers = Vec::new();
     for i in 0..SLOW {
-        let s = TcpStream::connect(srv.addr).expect("connect");
-        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let s = connect_with_deadline(srv.addr, IO_TIMEOUT);
         let mut reader = BufReader::new(s.try_clone().unwrap());
         let tx = done_tx.clone();
         std::thread::spawn(move || {

@@ -3,8 +3,8 @@
 //! new connections, the grace period releases a handler blocked on its body,
 //! and the thread hooks run once per worker.
 
-mod support;
 #[macro_use]
+mod support;
 mod dispatch_util;
 
 use dispatch_util::{status_of, until_closed, Closes, LIMIT};

@@ -2,8 +2,8 @@
 //! accepting survives running out of descriptors, SIGTERM and SIGINT end
 //! `serve` cleanly, and so does `shutdown()` called from a handler.
 
-mod support;
 #[macro_use]
+mod support;
 mod dispatch_util;
 
 use dispatch_util::ChildServer;

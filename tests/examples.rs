@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
-use support::{exchange, get, wait_until, Client};
+use support::{connect_with_deadline, exchange, get, wait_until, Client};
 
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -156,8 +156,7 @@ fn replychunked_streams_five_chunks() {
     let _ex = Example::start("replychunked", &[5050]);
     let page = exchange(addr(5050), get("/")).expect("page");
     assert!(page.text().contains(r#"href="/download""#));
-    let mut c = TcpStream::connect(addr(5050)).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut c = connect_with_deadline(addr(5050), Duration::from_secs(10));
     std::io::Write::write_all(
         &mut c,
         b"GET /download HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",

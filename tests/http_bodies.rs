@@ -2,6 +2,7 @@
 //! Content-Length or chunked, limits), Streaming (`read_body`), NoBody, and
 //! `Expect: 100-continue` (RFC 9110 §10.1.1, RFC 9112 §6–§7).
 
+#[macro_use]
 mod support;
 
 use guildenstern::prelude::*;
@@ -9,10 +10,6 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::*;
-
-fn start(d: Dispatcher, builder: HttpServer) -> TestServer {
-    TestServer::start(builder.dispatcher(d).threads(2))
-}
 
 /// FNV-1a, 64 bits: enough to tell bodies apart.
 fn checksum(bytes: &[u8]) -> u64 {
@@ -106,18 +103,6 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Instantiates `fn name(d: Dispatcher)` once per dispatcher.
-macro_rules! on_both_dispatchers {
-    ($($name:ident),+ $(,)?) => {
-        mod epoll {
-            $(#[test] fn $name() { super::$name(guildenstern::Dispatcher::Epoll) })+
-        }
-        mod portable {
-            $(#[test] fn $name() { super::$name(guildenstern::Dispatcher::Portable) })+
-        }
-    };
-}
-
 on_both_dispatchers!(
     compact_content_length,
     compact_chunked_with_extensions_and_trailers,
@@ -135,7 +120,7 @@ on_both_dispatchers!(
 );
 
 fn compact_content_length(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary).content(Content::Compact),
     );
@@ -149,7 +134,7 @@ fn compact_content_length(d: Dispatcher) {
 }
 
 fn compact_chunked_with_extensions_and_trailers(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary).content(Content::Compact),
     );
@@ -171,7 +156,7 @@ fn compact_chunked_with_extensions_and_trailers(d: Dispatcher) {
 
 fn compact_limit_exact_and_one_over(d: Dispatcher) {
     let limit = 1000;
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary)
             .content(Content::Compact)
@@ -201,7 +186,7 @@ fn compact_limit_exact_and_one_over(d: Dispatcher) {
 }
 
 fn compact_with_ureq_and_curl(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary).content(Content::Compact),
     );
@@ -249,7 +234,7 @@ fn send_async(c: &Client, wire: Vec<u8>) -> std::thread::JoinHandle<()> {
 }
 
 fn streaming_large_content_length(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(streaming_summary).content(Content::Streaming),
     );
@@ -271,7 +256,7 @@ fn streaming_large_content_length(d: Dispatcher) {
 }
 
 fn streaming_large_chunked(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(streaming_summary).content(Content::Streaming),
     );
@@ -288,7 +273,7 @@ fn streaming_large_chunked(d: Dispatcher) {
 }
 
 fn streaming_with_ureq_and_curl_chunked_upload(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(streaming_summary).content(Content::Streaming),
     );
@@ -316,7 +301,7 @@ fn streaming_with_ureq_and_curl_chunked_upload(d: Dispatcher) {
 }
 
 fn streaming_unread_body_closes(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(|| reply(format!("ignored {:?}", body_len()))).content(Content::Streaming),
     );
@@ -342,7 +327,7 @@ fn streaming_unread_body_closes(d: Dispatcher) {
 }
 
 fn nobody_server_refuses_bodies(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(|| reply(format!("{} {}", uri(), is_body()))),
     );
@@ -380,7 +365,7 @@ fn expect_continue_exchange(srv: &TestServer, path: &str, body: &[u8]) -> Client
 }
 
 fn expect_continue_compact(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary).content(Content::Compact),
     );
@@ -397,7 +382,7 @@ fn expect_continue_compact(d: Dispatcher) {
 }
 
 fn expect_continue_streaming(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(streaming_summary).content(Content::Streaming),
     );
@@ -409,7 +394,7 @@ fn expect_continue_streaming(d: Dispatcher) {
 }
 
 fn expect_continue_over_limit_is_413(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary)
             .content(Content::Compact)
@@ -423,7 +408,7 @@ fn expect_continue_over_limit_is_413(d: Dispatcher) {
 }
 
 fn expect_other_is_417(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(compact_summary).content(Content::Compact),
     );

@@ -3,16 +3,13 @@
 //! table in `research/ecosystem-reliability.md` §2.1. Framing tests run on
 //! both dispatchers.
 
+#[macro_use]
 mod support;
 
 use guildenstern::prelude::*;
 use std::process::Command;
 use std::time::Duration;
 use support::*;
-
-fn start(d: Dispatcher, builder: HttpServer) -> TestServer {
-    TestServer::start(builder.dispatcher(d).threads(2))
-}
 
 /// Answers `METHOD URI #SOCKET`, with `/chunked` replying in chunks.
 fn echo() {
@@ -36,7 +33,7 @@ fn echo() {
 }
 
 fn echo_server(d: Dispatcher) -> TestServer {
-    start(d, HttpServer::new(echo).content(Content::Compact))
+    start_on(d, HttpServer::new(echo).content(Content::Compact))
 }
 
 /// The server-side socket id a reply of [`echo`] names.
@@ -75,18 +72,6 @@ fn assert_date(r: &Reply) {
         .header("date")
         .unwrap_or_else(|| panic!("no Date on {r:?}"));
     assert!(is_imf_fixdate(date), "Date {date:?} is not an IMF-fixdate");
-}
-
-/// Instantiates `fn name(d: Dispatcher)` once per dispatcher.
-macro_rules! on_both_dispatchers {
-    ($($name:ident),+ $(,)?) => {
-        mod epoll {
-            $(#[test] fn $name() { super::$name(guildenstern::Dispatcher::Epoll) })+
-        }
-        mod portable {
-            $(#[test] fn $name() { super::$name(guildenstern::Dispatcher::Portable) })+
-        }
-    };
 }
 
 on_both_dispatchers!(
@@ -398,7 +383,7 @@ fn head_with_ureq(d: Dispatcher) {
 }
 
 fn date_on_every_response(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(|| {
             if is_uri("/404") {
@@ -461,7 +446,7 @@ fn date_on_every_response(d: Dispatcher) {
 /// Every refusal of RFC 9112 the server makes: the status, a Date,
 /// `Connection: close`, then the close, and the server serves on.
 fn refusals_answer_then_close(d: Dispatcher) {
-    let srv = start(
+    let srv = start_on(
         d,
         HttpServer::new(|| reply("ok"))
             .content(Content::Compact)

@@ -2,6 +2,7 @@
 //! accessors and the explicit context, per-connection data, and the
 //! `#[http_server]` attribute in both handler shapes.
 
+#[macro_use]
 mod support;
 
 use guildenstern::prelude::*;
@@ -10,22 +11,6 @@ use support::*;
 
 fn start(builder: HttpServer) -> TestServer {
     TestServer::start(builder.threads(2))
-}
-
-fn start_on(d: Dispatcher, builder: HttpServer) -> TestServer {
-    start(builder.dispatcher(d))
-}
-
-/// Instantiates `fn name(d: Dispatcher)` once per dispatcher.
-macro_rules! on_both_dispatchers {
-    ($($name:ident),+ $(,)?) => {
-        mod epoll {
-            $(#[test] fn $name() { super::$name(guildenstern::Dispatcher::Epoll) })+
-        }
-        mod portable {
-            $(#[test] fn $name() { super::$name(guildenstern::Dispatcher::Portable) })+
-        }
-    };
 }
 
 on_both_dispatchers!(

@@ -4,34 +4,14 @@
 //! The client sends pre-built masked frames and reads the echo into a fixed
 //! buffer, so it allocates nothing itself.
 
+mod support;
+mod ws_util;
+
 use guildenstern::prelude::*;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: defers every operation to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use support::alloc::{allocations_during, stop_and_assert_no_allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -88,27 +68,21 @@ fn round_trip(stream: &mut TcpStream, x: &Exchange, buf: &mut [u8]) {
 
 /// Allocations during `count` round trips of `x`.
 fn count_allocations(stream: &mut TcpStream, x: &Exchange, count: usize, buf: &mut [u8]) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    for _ in 0..count {
-        round_trip(stream, x, buf);
-    }
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+    allocations_during(|| {
+        for _ in 0..count {
+            round_trip(stream, x, buf);
+        }
+    })
 }
 
 fn check(dispatcher: Dispatcher) {
-    let server = WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-    .address("127.0.0.1")
-    .any_port()
-    .threads(2)
-    .dispatcher(dispatcher)
-    .start()
-    .unwrap();
+    let server = ws_util::echo()
+        .address("127.0.0.1")
+        .any_port()
+        .threads(2)
+        .dispatcher(dispatcher)
+        .start()
+        .unwrap();
     let mut stream = TcpStream::connect(server.local_addr().unwrap()).unwrap();
     stream.set_nodelay(true).unwrap();
     stream
@@ -162,20 +136,15 @@ fn check(dispatcher: Dispatcher) {
     let binary_allocs = count_allocations(&mut stream, &binary, 5_000, &mut buf);
     let fragmented_allocs = count_allocations(&mut stream, &fragmented, 5_000, &mut buf);
 
-    drop(stream);
-    server.stop();
-    server.join();
-    assert_eq!(
-        text_allocs, 0,
-        "{dispatcher:?}: heap allocations during 5,000 text echoes"
-    );
-    assert_eq!(
-        binary_allocs, 0,
-        "{dispatcher:?}: heap allocations during 5,000 binary echoes"
-    );
-    assert_eq!(
-        fragmented_allocs, 0,
-        "{dispatcher:?}: heap allocations during 5,000 fragmented echoes with a ping"
+    stop_and_assert_no_allocations(
+        server,
+        stream,
+        dispatcher,
+        &[
+            (text_allocs, "5,000 text echoes"),
+            (binary_allocs, "5,000 binary echoes"),
+            (fragmented_allocs, "5,000 fragmented echoes with a ping"),
+        ],
     );
 }
 

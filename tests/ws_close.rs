@@ -3,13 +3,12 @@
 //! server, whose close callback then gets the client's code; a client that
 //! never answers is dropped after the close timeout.
 
-mod support;
 #[macro_use]
+mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
 use guildenstern::ws::{send_binary, send_close, send_ping, send_text, SendError};
-use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
@@ -22,24 +21,6 @@ on_both_dispatchers!(
     an_unanswered_close_ends_after_the_close_timeout,
     a_last_message_then_the_end_of_stream_is_noticed,
 );
-
-fn echo() -> WsServer {
-    WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-}
-
-/// `builder` whose after-upgrade callback reports the socket id on a channel.
-fn reporting_ids(builder: WsServer) -> (WsServer, mpsc::Receiver<SocketId>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
-    (b, rx)
-}
 
 fn client_close_is_answered_and_the_connection_ended(d: Dispatcher) {
     let (b, ids) = reporting_ids(echo());

@@ -2,12 +2,11 @@
 //! answers pings stays open and one that does not is closed as timed out;
 //! stopping the server sends close 1001 to every open WebSocket first.
 
-mod support;
 #[macro_use]
+mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
-use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 use support::wait_until;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -21,24 +20,6 @@ on_both_dispatchers!(
 );
 
 const EVERY: Duration = Duration::from_millis(100);
-
-fn echo() -> WsServer {
-    WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-}
-
-/// `builder` whose after-upgrade callback reports the socket id on a channel.
-fn reporting_ids(builder: WsServer) -> (WsServer, mpsc::Receiver<SocketId>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
-    (b, rx)
-}
 
 fn a_client_that_answers_pings_stays_open(d: Dispatcher) {
     let (b, ids) = reporting_ids(echo().ping_interval(EVERY));

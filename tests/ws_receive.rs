@@ -3,12 +3,11 @@
 //! server must refuse — invalid UTF-8 (1007), protocol errors (1002), a
 //! message over the limit (1009) — each answered with a close frame.
 
-mod support;
 #[macro_use]
+mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
-use std::sync::{mpsc, Mutex};
 use tungstenite::Message;
 use ws_util::*;
 
@@ -21,25 +20,6 @@ on_both_dispatchers!(
     invalid_utf8_is_closed_with_1007,
     protocol_violations_are_closed_with_1002,
 );
-
-/// An echo server in the context shape.
-fn echo() -> WsServer {
-    WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-}
-
-/// `builder` whose after-upgrade callback reports the socket id on a channel.
-fn reporting_ids(builder: WsServer) -> (WsServer, mpsc::Receiver<SocketId>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
-    (b, rx)
-}
 
 fn plain_accessors_see_the_message(d: Dispatcher) {
     let (b, ids) = reporting_ids(WsServer::new(|| {

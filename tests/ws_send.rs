@@ -3,8 +3,8 @@
 //! never interleave), and a multicast to 1,000 connections gives up on the
 //! few whose clients stopped reading without holding up the others.
 
-mod support;
 #[macro_use]
+mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
@@ -21,24 +21,6 @@ use tungstenite::{Message, WebSocket};
 use ws_util::*;
 
 on_both_dispatchers!(sends_from_another_thread_never_interleave_with_echoes);
-
-fn echo() -> WsServer {
-    WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-}
-
-/// `builder` whose after-upgrade callback reports the socket id on a channel.
-fn reporting_ids(builder: WsServer) -> (WsServer, Receiver<SocketId>) {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
-    (b, rx)
-}
 
 /// A message that says who sent it, its number and its own length, so a
 /// reader can check it whole: `tag-n-len-` then `len` filler bytes.
@@ -77,8 +59,7 @@ fn sends_from_another_thread_never_interleave_with_echoes(d: Dispatcher) {
     const PUSHES: usize = 400;
     let (b, ids) = reporting_ids(echo());
     let t = WsTest::start_on(b, d);
-    let stream = TcpStream::connect(t.addr).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let stream = support::connect_with_deadline(t.addr, WAIT);
     stream.set_write_timeout(Some(WAIT)).unwrap();
     let write_half = stream.try_clone().unwrap();
     let (mut reader, _) = tungstenite::client(t.url("/"), stream).expect("handshake");

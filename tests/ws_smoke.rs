@@ -1,20 +1,15 @@
-use guildenstern::prelude::*;
+mod ws_util;
+
 use tungstenite::Message;
 
 #[test]
 fn echo_round_trip() {
-    let server = WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-    .address("127.0.0.1")
-    .any_port()
-    .threads(2)
-    .start()
-    .unwrap();
+    let server = ws_util::echo()
+        .address("127.0.0.1")
+        .any_port()
+        .threads(2)
+        .start()
+        .unwrap();
     let (mut ws, resp) =
         tungstenite::connect(format!("ws://127.0.0.1:{}/", server.port())).unwrap();
     assert_eq!(resp.status(), 101);

@@ -3,8 +3,8 @@
 //! the upgrade callback declines, picks a subprotocol, sees the request; the
 //! after-upgrade callback greets the client.
 
-mod support;
 #[macro_use]
+mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
@@ -16,16 +16,6 @@ use tungstenite::{ClientRequestBuilder, Message};
 use ws_util::*;
 
 on_both_dispatchers!(good_handshake_answers_101_with_the_accept_key);
-
-fn echo() -> WsServer {
-    WsServer::with_context(|cx: &mut Ws| {
-        let _ = if cx.is_binary() {
-            cx.reply_binary(cx.message())
-        } else {
-            cx.reply_text(cx.text())
-        };
-    })
-}
 
 fn good_handshake_answers_101_with_the_accept_key(d: Dispatcher) {
     let t = WsTest::start_on(echo(), d);
@@ -288,8 +278,7 @@ fn upgrade_callback_chooses_an_offered_subprotocol() {
         .with_sub_protocol("mqtt")
         .with_sub_protocol("chat.v2")
         .with_sub_protocol("chat.v1");
-    let stream = std::net::TcpStream::connect(t.addr).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let stream = support::connect_with_deadline(t.addr, WAIT);
     let (mut ws, resp) = tungstenite::client(builder, stream).expect("handshake");
     assert_eq!(resp.status(), 101);
     assert_eq!(

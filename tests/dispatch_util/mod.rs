@@ -1,6 +1,7 @@
-//! Helpers shared by the `dispatch_*` integration tests: running a test on
-//! both dispatchers, recording on-close calls, waiting for a server to close
-//! a connection, and a `gs-testserver` child process that is always reaped.
+//! Helpers shared by the `dispatch_*` integration tests: recording on-close
+//! calls, waiting for a server to close a connection, and a `gs-testserver`
+//! child process that is always reaped. (`on_both_dispatchers!` is in
+//! `support`.)
 #![allow(dead_code)]
 
 use guildenstern::{CloseCause, Server, SocketId};
@@ -14,27 +15,13 @@ use std::time::{Duration, Instant};
 /// Generous upper bound for anything a test waits for; reaching it is a failure.
 pub const LIMIT: Duration = Duration::from_secs(20);
 
-/// Turns each listed `fn name(Dispatcher)` into two tests, `epoll::name` and
-/// `portable::name`.
-macro_rules! on_both_dispatchers {
-    ($($name:ident),+ $(,)?) => {
-        mod epoll {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name(guildenstern::Dispatcher::Epoll)
-                }
-            )+
-        }
-        mod portable {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name(guildenstern::Dispatcher::Portable)
-                }
-            )+
-        }
-    };
+/// The socket id of a request, as a handler that answers
+/// `thesocket().as_u64()` gives it.
+pub fn id_of(reply: &crate::support::Reply) -> u64 {
+    reply
+        .text()
+        .parse()
+        .expect("the handler answers the socket id")
 }
 
 /// Every on-close call of a server: socket id (as a number), cause, message.

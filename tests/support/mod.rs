@@ -1,12 +1,37 @@
 //! Shared helpers of the integration tests: a server on an ephemeral
 //! loopback port that stops when dropped, and a raw-socket client that reads
 //! whole HTTP responses.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+pub mod alloc;
 
 use guildenstern::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+/// Turns each listed `fn name(Dispatcher)` into two tests, `epoll::name` and
+/// `portable::name`.
+macro_rules! on_both_dispatchers {
+    ($($name:ident),+ $(,)?) => {
+        mod epoll {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(guildenstern::Dispatcher::Epoll)
+                }
+            )+
+        }
+        mod portable {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(guildenstern::Dispatcher::Portable)
+                }
+            )+
+        }
+    };
+}
 
 /// A running server on 127.0.0.1 and an ephemeral port; stopped and joined on drop.
 pub struct TestServer {
@@ -41,6 +66,11 @@ impl Drop for TestServer {
     }
 }
 
+/// Starts `builder` with two workers on dispatcher `d`.
+pub fn start_on(d: Dispatcher, builder: HttpServer) -> TestServer {
+    TestServer::start(builder.dispatcher(d).threads(2))
+}
+
 /// One parsed response.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -71,8 +101,7 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let s = connect_with_deadline(addr, IO_TIMEOUT);
         s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
         Client {
             reader: BufReader::new(s),
@@ -157,6 +186,13 @@ impl Client {
         let mut rest = Vec::new();
         self.reader.read_to_end(&mut rest).is_ok()
     }
+}
+
+/// A plain TCP connection to `addr` whose reads time out after `limit`.
+pub fn connect_with_deadline(addr: SocketAddr, limit: Duration) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(limit)).unwrap();
+    s
 }
 
 /// Sends `bytes` on a new connection and returns the first response.

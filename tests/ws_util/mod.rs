@@ -8,6 +8,7 @@ use guildenstern::prelude::*;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::Duration;
 use tungstenite::WebSocket;
 
@@ -28,27 +29,23 @@ pub const PONG: u8 = 0xA;
 /// The FIN bit of a frame's first byte.
 pub const FIN: u8 = 0x80;
 
-/// Turns each listed `fn name(Dispatcher)` into two tests, `epoll::name` and
-/// `portable::name`.
-macro_rules! on_both_dispatchers {
-    ($($name:ident),+ $(,)?) => {
-        mod epoll {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name(guildenstern::Dispatcher::Epoll)
-                }
-            )+
-        }
-        mod portable {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name(guildenstern::Dispatcher::Portable)
-                }
-            )+
-        }
-    };
+/// An echo server in the context shape: text back as text, binary as binary.
+pub fn echo() -> WsServer {
+    WsServer::with_context(|cx: &mut Ws| {
+        let _ = if cx.is_binary() {
+            cx.reply_binary(cx.message())
+        } else {
+            cx.reply_text(cx.text())
+        };
+    })
+}
+
+/// `builder` whose after-upgrade callback reports the socket id on a channel.
+pub fn reporting_ids(builder: WsServer) -> (WsServer, Receiver<SocketId>) {
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let b = builder.after_upgrade(move || tx.lock().unwrap().send(thesocket()).unwrap());
+    (b, rx)
 }
 
 /// One call of the on-close callback.
@@ -143,16 +140,22 @@ impl Drop for WsTest {
     }
 }
 
+/// A TCP connection to `addr` with read and write deadlines of [`WAIT`]
+/// and Nagle's algorithm off.
+pub fn connect_stream(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream
+}
+
 /// A tungstenite client over a plain `TcpStream` with read and write deadlines.
 pub fn ws_client<R: tungstenite::client::IntoClientRequest>(
     addr: SocketAddr,
     request: R,
 ) -> WebSocket<TcpStream> {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    stream.set_write_timeout(Some(WAIT)).unwrap();
-    stream.set_nodelay(true).unwrap();
-    match tungstenite::client(request, stream) {
+    match tungstenite::client(request, connect_stream(addr)) {
         Ok((ws, resp)) => {
             assert_eq!(resp.status(), 101);
             ws
@@ -234,12 +237,8 @@ pub struct Raw {
 impl Raw {
     /// A plain TCP connection (no handshake yet).
     pub fn connect(addr: SocketAddr) -> Raw {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        stream.set_write_timeout(Some(WAIT)).unwrap();
-        stream.set_nodelay(true).unwrap();
         Raw {
-            stream,
+            stream: connect_stream(addr),
             buf: Vec::new(),
         }
     }
