@@ -1,7 +1,8 @@
 //! A WebSocket echo server: every text and binary message comes back as it
 //! was sent. The target of the Autobahn conformance run and the benchmark.
 //!
-//! `cargo run --release --example wsecho [port]` (default port 9001).
+//! `cargo run --release --example wsecho [port [threads]]` (default port
+//! 9001, default worker threads: the library's default).
 
 use guildenstern::prelude::*;
 
@@ -19,11 +20,16 @@ fn wsecho() -> WsServer {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or(9001);
+    let threads: Option<usize> = std::env::args().nth(2).and_then(|t| t.parse().ok());
     println!("echoing WebSocket messages on port {port}");
-    WsServer::with_context(echo)
+    let server = WsServer::with_context(echo)
         .port(port)
         .name("wsecho")
-        .max_message_bytes(64 * 1024 * 1024)
+        .max_message_bytes(64 * 1024 * 1024);
+    match threads {
+        Some(n) => server.threads(n),
+        None => server,
+    }
 }
 
 fn main() {

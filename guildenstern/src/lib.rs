@@ -52,7 +52,7 @@ pub mod prelude {
 ///
 /// When a server cannot start (a port in use, an invalid option), the reason
 /// is printed to standard error and the process exits with status 1; use
-/// [`serve`] to handle the error instead.
+/// [`serve`](fn@serve) to handle the error instead.
 #[macro_export]
 macro_rules! serve {
     ($($server:path),+ $(,)?) => {

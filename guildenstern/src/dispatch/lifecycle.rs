@@ -56,7 +56,7 @@ pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
 }
 
 /// Stops every server of the process: they stop accepting, let in-flight
-/// requests finish within their grace period, and [`serve`] returns.
+/// requests finish within their grace period, and [`serve`](fn@serve) returns.
 /// Callable from any thread, handlers included.
 pub fn shutdown() {
     let running: Vec<Server> = RUNNING.lock().clone();

@@ -1,8 +1,8 @@
 //! The dispatch layer: sockets, readiness, workers, deadlines, shutdown.
 //!
 //! It knows nothing of HTTP. A protocol (HTTP, WebSocket, …) implements
-//! [`Protocol`]: it is handed a connection whose socket is ready, reads what
-//! it can into the connection's own state, and answers with a [`Flow`] — park
+//! a protocol trait: it is handed a connection whose socket is ready, reads what
+//! it can into the connection's own state, and answers what comes next — park
 //! the connection until more bytes come, or close it with a cause. No worker
 //! ever waits for bytes: a partial request stays in the connection's state.
 //!

@@ -76,7 +76,8 @@ macro_rules! builder_options {
         }
 
         /// Worker threads (also the cap on handlers running at once).
-        /// Default: 2 × cores, at least 8.
+        /// Default: 2 × the cores the process may run on. Raise it for
+        /// handlers that block (on a database, another service).
         pub fn threads(mut self, threads: usize) -> Self {
             self.options.dispatch.threads = threads;
             self

@@ -1,0 +1,218 @@
+//! Closed-loop WebSocket echo load generator (loopback only).
+//!
+//! `wsload PORT [CONNS [SECS [WARMUP [BYTES]]]]` (defaults 64, 10, 2, 32)
+//!
+//! Opens CONNS connections to 127.0.0.1:PORT, performs the opening handshake,
+//! then on every connection sends one masked text frame of BYTES bytes, waits
+//! for its echo (checked byte for byte), records the round-trip time and sends
+//! again. Round trips completed during the WARMUP seconds are not counted; it
+//! then measures for SECS seconds and stops by itself, printing one line:
+//! `conns=.. secs=.. rtt=.. rps=.. p50_us=.. p99_us=.. p999_us=.. max_us=..`.
+//! One thread, one mio event loop: pin it with `taskset -c 1`.
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::exit;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+struct Conn {
+    sock: TcpStream,
+    handshaken: bool,
+    buf: Vec<u8>,
+    len: usize,
+    sent_at: Instant,
+    // bytes of the current frame not yet written (partial writes)
+    out_off: usize,
+}
+
+fn die(msg: String) -> ! {
+    eprintln!("wsload: {msg}");
+    exit(1)
+}
+
+fn arg<T: std::str::FromStr>(i: usize, default: T) -> T {
+    match std::env::args().nth(i) {
+        None => default,
+        Some(s) => s.parse().unwrap_or_else(|_| die(format!("bad argument {i}: {s}"))),
+    }
+}
+
+fn main() {
+    let port: u16 = arg(1, 0);
+    if port == 0 {
+        die("usage: wsload PORT [CONNS [SECS [WARMUP [BYTES]]]]".into());
+    }
+    let conns: usize = arg(2, 64);
+    let secs: u64 = arg(3, 10);
+    let warmup: u64 = arg(4, 2);
+    let bytes: usize = arg(5, 32);
+    if bytes > 125 || conns == 0 || conns > 60000 {
+        die("BYTES must be <= 125 and CONNS in 1..=60000".into());
+    }
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+
+    // The frame every connection sends: FIN|text, MASK|len, key, masked payload.
+    let payload: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x81, 0x80 | bytes as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    let mut expect = vec![0x81, bytes as u8];
+    expect.extend_from_slice(&payload);
+
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+
+    let mut poll = Poll::new().unwrap_or_else(|e| die(format!("poll: {e}")));
+    let mut list: Vec<Conn> = Vec::with_capacity(conns);
+    // Connect in blocking mode (simple, bounded), then switch to mio.
+    for i in 0..conns {
+        let s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .unwrap_or_else(|e| die(format!("connect #{i}: {e}")));
+        s.set_nodelay(true).ok();
+        s.set_nonblocking(true).unwrap();
+        let mut sock = TcpStream::from_std(s);
+        poll.registry()
+            .register(&mut sock, Token(i), Interest::READABLE)
+            .unwrap_or_else(|e| die(format!("register: {e}")));
+        let mut c = Conn { sock, handshaken: false, buf: vec![0; 4096], len: 0, sent_at: Instant::now(), out_off: 0 };
+        // The request is small; a fresh socket's send buffer always takes it.
+        c.sock.write_all(request.as_bytes()).unwrap_or_else(|e| die(format!("handshake write: {e}")));
+        list.push(c);
+    }
+
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(warmup);
+    let end = measure_from + Duration::from_secs(secs);
+    let mut lat_ns: Vec<u32> = Vec::with_capacity(1 << 24);
+    let mut handshaken = 0usize;
+    let mut events = Events::with_capacity(1024);
+    let mut measured_start: Option<Instant> = None;
+
+    'outer: loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        if handshaken < conns && now > start + Duration::from_secs(10) + Duration::from_secs(warmup) {
+            die(format!("only {handshaken}/{conns} handshakes completed"));
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .unwrap_or_else(|e| die(format!("poll: {e}")));
+        for ev in events.iter() {
+            let i = ev.token().0;
+            let c = &mut list[i];
+            if ev.is_writable() && c.out_off > 0 {
+                // finish a partial frame write
+                match c.sock.write(&frame[c.out_off..]) {
+                    Ok(n) => {
+                        c.out_off += n;
+                        if c.out_off == frame.len() {
+                            c.out_off = 0;
+                            poll.registry().reregister(&mut c.sock, Token(i), Interest::READABLE).unwrap();
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(e) => die(format!("write #{i}: {e}")),
+                }
+            }
+            if !ev.is_readable() && !ev.is_read_closed() {
+                continue;
+            }
+            loop {
+                if c.len == c.buf.len() {
+                    die(format!("#{i}: unexpected data"));
+                }
+                match c.sock.read(&mut c.buf[c.len..]) {
+                    Ok(0) => die(format!("#{i}: server closed the connection")),
+                    Ok(n) => c.len += n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => die(format!("read #{i}: {e}")),
+                }
+            }
+            let mut send = false;
+            if !c.handshaken {
+                let Some(end_hdr) = c.buf[..c.len].windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                let head = String::from_utf8_lossy(&c.buf[..end_hdr]).to_ascii_lowercase();
+                if !head.starts_with("http/1.1 101") || !head.contains(&ACCEPT.to_ascii_lowercase()) {
+                    die(format!("#{i}: bad handshake response: {head}"));
+                }
+                let rest = end_hdr + 4;
+                c.buf.copy_within(rest..c.len, 0);
+                c.len -= rest;
+                c.handshaken = true;
+                handshaken += 1;
+                send = true;
+            } else if c.len >= expect.len() {
+                if c.buf[..expect.len()] != expect[..] {
+                    die(format!("#{i}: echo mismatch: {:?}", &c.buf[..c.len]));
+                }
+                let now = Instant::now();
+                if now >= measure_from {
+                    if now >= end {
+                        break 'outer;
+                    }
+                    measured_start.get_or_insert(measure_from);
+                    let ns = now.duration_since(c.sent_at).as_nanos();
+                    lat_ns.push(ns.min(u32::MAX as u128) as u32);
+                }
+                c.buf.copy_within(expect.len()..c.len, 0);
+                c.len -= expect.len();
+                if c.len != 0 {
+                    die(format!("#{i}: more data than one echo"));
+                }
+                send = true;
+            }
+            if send {
+                c.sent_at = Instant::now();
+                match c.sock.write(&frame) {
+                    Ok(n) if n == frame.len() => {}
+                    Ok(n) => {
+                        c.out_off = n;
+                        poll.registry().reregister(&mut c.sock, Token(i), Interest::READABLE | Interest::WRITABLE).unwrap();
+                    }
+                    // Closed loop: at most one frame is ever in flight, so an
+                    // empty send buffer always takes it.
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        die(format!("#{i}: send buffer full on a one-frame connection"))
+                    }
+                    Err(e) => die(format!("write #{i}: {e}")),
+                }
+            }
+        }
+    }
+    if handshaken < conns {
+        die(format!("only {handshaken}/{conns} handshakes completed"));
+    }
+    let elapsed = end.duration_since(measure_from).as_secs_f64();
+    let n = lat_ns.len();
+    if n == 0 {
+        die("no round trips measured".into());
+    }
+    lat_ns.sort_unstable();
+    let pct = |p: f64| lat_ns[((n as f64 * p) as usize).min(n - 1)] as f64 / 1000.0;
+    // Our own CPU time, so that a caller can tell what else ran meanwhile.
+    let cpu_ms = {
+        let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = t.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks: u64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+            + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        ticks * 10 // USER_HZ is 100 on Linux
+    };
+    println!(
+        "conns={conns} secs={secs} rtt={n} rps={:.0} p50_us={:.1} p99_us={:.1} p999_us={:.1} max_us={:.1} cpu_ms={cpu_ms}",
+        n as f64 / elapsed,
+        pct(0.50),
+        pct(0.99),
+        pct(0.999),
+        lat_ns[n - 1] as f64 / 1000.0
+    );
+}
