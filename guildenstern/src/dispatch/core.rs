@@ -3,6 +3,7 @@
 
 use super::backend::Backend;
 use super::conn::{Conn, ConnRef, DeadlineKind, SocketId, Table};
+use super::options::{OnThread, Options};
 use super::server::{Control, Server};
 use super::{CloseCause, Dispatcher, Flow, Protocol};
 use crate::error::Error;
@@ -11,7 +12,7 @@ use parking_lot::{Condvar, Mutex};
 use std::io::{self, Read};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -136,12 +137,19 @@ pub(crate) struct Core<P: Protocol> {
     pub(crate) timer_cv: Condvar,
     pub(crate) timer_lock: Mutex<()>,
     lingering: Mutex<Vec<(SocketId, CloseCause, String)>>,
-    handled: AtomicUsize,
+    on_thread_start: Option<OnThread>,
+    on_thread_stop: Option<OnThread>,
 }
 
 /// Binds (unless in client mode), spawns the workers and the housekeeping
 /// thread, and returns the running server.
-pub(crate) fn start<P: Protocol>(proto: P, cfg: DispatchConfig) -> Result<Server, Error> {
+pub(crate) fn start<P: Protocol>(proto: P, options: Options) -> Result<Server, Error> {
+    let Options {
+        dispatch: cfg,
+        on_thread_start,
+        on_thread_stop,
+        ..
+    } = options;
     cfg.validate()?;
     let listener = if cfg.port != 0 || cfg.any_port {
         let addr = SocketAddr::new(cfg.address, if cfg.any_port { 0 } else { cfg.port });
@@ -189,7 +197,8 @@ pub(crate) fn start<P: Protocol>(proto: P, cfg: DispatchConfig) -> Result<Server
         timer_cv: Condvar::new(),
         timer_lock: Mutex::new(()),
         lingering: Mutex::new(Vec::new()),
-        handled: AtomicUsize::new(0),
+        on_thread_start,
+        on_thread_stop,
         cfg,
     });
     if let Some(l) = &listener {
@@ -222,7 +231,13 @@ impl<P: Protocol> Core<P> {
                 .name(format!("{}-{}", core.cfg.name, i))
                 .spawn(move || {
                     c.proto.thread_start(&s);
+                    if let Some(f) = &c.on_thread_start {
+                        f();
+                    }
                     c.backend.run_worker(&c);
+                    if let Some(f) = &c.on_thread_stop {
+                        f();
+                    }
                     c.proto.thread_stop(&s);
                     c.worker_exited();
                 })?;
@@ -420,7 +435,6 @@ impl<P: Protocol> Core<P> {
             if conn.lingering.load(Ordering::Acquire) {
                 drain_lingering(&conn.stream)
             } else {
-                self.handled.fetch_add(1, Ordering::Relaxed);
                 self.proto.on_ready(&Io { core: self, conn }, &mut st)
             }
         };

@@ -244,10 +244,8 @@ impl HttpServer {
             cfg: self.http,
             handler: self.handler,
             on_close: self.on_close,
-            on_thread_start: self.options.on_thread_start,
-            on_thread_stop: self.options.on_thread_stop,
         });
-        dispatch::start(HttpProto::new(shared), self.options.dispatch)
+        dispatch::start(HttpProto::new(shared), self.options)
     }
 }
 

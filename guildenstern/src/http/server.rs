@@ -115,8 +115,6 @@ pub(crate) struct HttpShared {
     pub(crate) cfg: HttpConfig,
     pub(crate) handler: Handler,
     pub(crate) on_close: Option<OnClose>,
-    pub(crate) on_thread_start: Option<Box<dyn Fn() + Send + Sync>>,
-    pub(crate) on_thread_stop: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// The HTTP protocol.
@@ -217,15 +215,9 @@ impl Protocol for HttpProto {
         };
         CX.with(|c| *c.borrow_mut() = Some(Box::new(cx)));
         crate::context::enter_thread(server);
-        if let Some(f) = &self.shared.on_thread_start {
-            f();
-        }
     }
 
     fn thread_stop(&self, _server: &Server) {
-        if let Some(f) = &self.shared.on_thread_stop {
-            f();
-        }
         CX.with(|c| c.borrow_mut().take());
         crate::context::leave_thread();
     }

@@ -51,8 +51,6 @@ pub(crate) struct WsShared {
     pub(crate) on_upgrade: Option<OnUpgrade>,
     pub(crate) after_upgrade: Option<OnThread>,
     pub(crate) on_close: Option<OnWsClose>,
-    pub(crate) on_thread_start: Option<OnThread>,
-    pub(crate) on_thread_stop: Option<OnThread>,
 }
 
 /// Builds a WebSocket server. Every option of the `#[ws_server]` attribute
@@ -196,10 +194,8 @@ impl WsServer {
             on_upgrade: self.on_upgrade,
             after_upgrade: self.after_upgrade,
             on_close: self.on_close,
-            on_thread_start: self.options.on_thread_start,
-            on_thread_stop: self.options.on_thread_stop,
         });
-        dispatch::start(WsProto::new(shared), self.options.dispatch)
+        dispatch::start(WsProto::new(shared), self.options)
     }
 }
 

@@ -580,15 +580,9 @@ impl Protocol for WsProto {
         WORK.with(|c| *c.borrow_mut() = Some(Box::new(blank(WsState::new_empty()))));
         CX.with(|c| *c.borrow_mut() = Some(Box::new(blank(WsState::new_empty()))));
         crate::context::enter_thread(server);
-        if let Some(f) = &self.shared.on_thread_start {
-            f();
-        }
     }
 
     fn thread_stop(&self, _server: &Server) {
-        if let Some(f) = &self.shared.on_thread_stop {
-            f();
-        }
         CX.with(|c| c.borrow_mut().take());
         WORK.with(|c| c.borrow_mut().take());
         crate::context::leave_thread();
