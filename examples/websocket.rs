@@ -85,7 +85,8 @@ fn page() {
     }
 }
 
-fn receive() {
+#[ws_server(port = 5051, name = "websocket", after_upgrade = upgraded, on_close = closed)]
+fn websocket() {
     let server = server();
     if is_message("hallo") {
         // Every open page gets every message; a page too slow to take one
@@ -119,16 +120,8 @@ fn closed(_server: &Server, socket: SocketId, cause: CloseCause, code: Option<u1
     }
 }
 
-fn websocket_server() -> WsServer {
-    WsServer::new(receive)
-        .port(5051)
-        .name("websocket")
-        .after_upgrade(upgraded)
-        .on_close(closed)
-}
-
 fn main() {
     println!("open http://localhost:5050/");
-    guildenstern::serve![page, websocket_server];
+    guildenstern::serve![page, websocket];
     println!("websocket example stopped");
 }
