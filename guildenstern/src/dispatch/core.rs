@@ -308,6 +308,11 @@ impl<P: Protocol> Core<P> {
             );
             return Err(e);
         }
+        if self.stopping() {
+            // The stop may have taken its list of open connections already.
+            self.close(&conn, CloseCause::Shutdown, "server stopping".into());
+            return Err(io::Error::other("server is stopping"));
+        }
         Ok(conn.id)
     }
 
@@ -432,11 +437,23 @@ impl<P: Protocol> Core<P> {
             if conn.is_closed() {
                 return false;
             }
-            if conn.lingering.load(Ordering::Acquire) {
+            let flow = if conn.lingering.load(Ordering::Acquire) {
                 drain_lingering(&conn.stream)
             } else {
                 self.proto.on_ready(&Io { core: self, conn }, &mut st)
+            };
+            if let Flow::Linger(cause, msg) = &flow {
+                // Set up under the state lock, so that no deadline armed
+                // before (a passed head deadline, say) fires in between.
+                let _ = conn.stream.shutdown(Shutdown::Write);
+                conn.lingering.store(true, Ordering::Release);
+                self.lingering.lock().push((conn.id, *cause, msg.clone()));
+                conn.set_deadline(
+                    DeadlineKind::Linger,
+                    self.now_ms() + LINGER.as_millis() as u64,
+                );
             }
+            flow
         };
         match flow {
             Flow::Park => !conn.is_closed(),
@@ -445,16 +462,9 @@ impl<P: Protocol> Core<P> {
                 self.close(conn, cause, msg);
                 false
             }
-            Flow::Linger(cause, msg) => {
-                let _ = conn.stream.shutdown(Shutdown::Write);
-                conn.lingering.store(true, Ordering::Release);
-                self.lingering.lock().push((conn.id, cause, msg));
-                conn.set_deadline(
-                    DeadlineKind::Linger,
-                    self.now_ms() + LINGER.as_millis() as u64,
-                );
-                // Both dispatchers watch connections edge-triggered: bytes
-                // already queued raise no new event, so drain them now.
+            Flow::Linger(..) => {
+                // Drain what is already queued now (the portable dispatcher
+                // is edge-triggered: those bytes raise no new event).
                 self.serve_ready(conn)
             }
         }
@@ -477,6 +487,10 @@ impl<P: Protocol> Core<P> {
     ) -> bool {
         if conn.closed.swap(true, Ordering::AcqRel) {
             return false;
+        }
+        if conn.lingering.load(Ordering::Acquire) {
+            // Closed some other way than its linger ending: forget its entry.
+            self.take_linger_cause(conn.id);
         }
         if let Err(e) = self.backend.remove(conn) {
             self.log(Level::Debug, format_args!("deregistering {}: {e}", conn.id));
@@ -527,19 +541,20 @@ impl<P: Protocol> Core<P> {
             if c.is_closed() || at == 0 || at > now {
                 continue;
             }
+            // The state lock is held until the connection is closed, so that a
+            // request arriving at the deadline is not taken by a worker in between.
             if kind == DeadlineKind::Linger {
-                drop(st);
                 let (cause, msg) = self
                     .take_linger_cause(c.id)
                     .unwrap_or((CloseCause::ProtocolViolated, String::new()));
                 self.close(&c, cause, msg);
+                drop(st);
                 continue;
             }
             if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
                 c.set_deadline(kind, now + again.as_millis() as u64);
                 continue;
             }
-            drop(st);
             let what = match kind {
                 DeadlineKind::Head => "request head not received in time",
                 DeadlineKind::Body => "request body made no progress in time",
@@ -548,6 +563,7 @@ impl<P: Protocol> Core<P> {
                 _ => "deadline passed",
             };
             self.close(&c, CloseCause::TimedOut, what.to_owned());
+            drop(st);
         }
     }
 

@@ -12,6 +12,10 @@
 //! - [`Dispatcher::Portable`] (any mio platform): one poller thread hands ready
 //!   connections to a pool of workers through a queue.
 
+// Socket ids are 64-bit poller tokens (slot and generation); mio's tokens are `usize`.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("guildenstern supports 64-bit targets only");
+
 mod backend;
 mod buffer;
 mod cause;

@@ -175,7 +175,10 @@ impl Protocol for HttpProto {
         state: &mut HttpState,
         kind: DeadlineKind,
     ) -> Option<Duration> {
-        let started = !matches!(state.phase, Phase::Fresh) || state.start != state.filled;
+        let started = matches!(state.phase, Phase::Body { .. })
+            || state.buf[state.start..state.filled]
+                .iter()
+                .any(|b| !matches!(b, b'\r' | b'\n'));
         if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && started {
             let mut out = Vec::with_capacity(160);
             let mut res = Response::new(Duration::from_millis(0), Rc::default());
@@ -438,7 +441,8 @@ impl HttpProto {
                     req.body = Body::Buffered(head_len, head_len + n);
                     return Next::Request;
                 }
-                st.reserve(head_len + n);
+                // The buffer grows as the body arrives (`make_room`), not
+                // to the declared length up front.
                 st.phase = Phase::Body {
                     head_len,
                     framing: Pending::Length(n),

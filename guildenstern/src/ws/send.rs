@@ -94,6 +94,15 @@ fn write_frame(
     let n = server_header(kind, true, payload.len(), &mut head);
     let result = {
         let _w = conn.write_lock.lock();
+        // Checked (and for a close frame, set) under the lock, so nothing
+        // another thread writes can follow our close frame.
+        let flags = conn.flags.load(Ordering::Acquire);
+        if flags & CLOSE_SENT != 0 {
+            return Err(SendError::Closing);
+        }
+        if kind == Kind::Close {
+            conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel);
+        }
         write_all(
             &conn.stream,
             [&head[..n], payload, b""],
@@ -167,9 +176,6 @@ pub fn send_close(
         return Err(SendError::Invalid("close code or reason not allowed"));
     }
     sendable(&conn)?;
-    if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
-        return Err(SendError::Closing);
-    }
     let mut payload = [0u8; 125];
     payload[..2].copy_from_slice(&code.to_be_bytes());
     payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
@@ -190,9 +196,6 @@ pub fn send_close(
 
 /// Writes a close frame without waiting (shutdown, protocol errors): best effort.
 pub(crate) fn close_frame_now(conn: &ConnRef<WsState>, code: u16, reason: &str) {
-    if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
-        return;
-    }
     let mut frame = [0u8; 2 + 2 + 123];
     let reason = &reason.as_bytes()[..reason.len().min(123)];
     let mut head = [0u8; 14];
@@ -202,6 +205,9 @@ pub(crate) fn close_frame_now(conn: &ConnRef<WsState>, code: u16, reason: &str) 
     frame[n + 2..n + 2 + reason.len()].copy_from_slice(reason);
     let len = n + 2 + reason.len();
     if let Some(_w) = conn.write_lock.try_lock_for(Duration::from_millis(100)) {
+        if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
+            return;
+        }
         let _ = write_all(
             &conn.stream,
             [&frame[..len], b"", b""],
@@ -287,6 +293,11 @@ fn multicast(
                  lock: ArcMutexGuard<RawMutex, ()>,
                  partial: &mut Vec<Partial>,
                  failed: &mut Vec<_>| {
+        if c.flags.load(Ordering::Acquire) & CLOSE_SENT != 0 {
+            // A close frame went out while we waited for the lock.
+            failed.push((c.id, CloseCause::CloseCalled, String::new()));
+            return;
+        }
         match write_some(&c, &frame, 0) {
             Outcome::Done => {}
             Outcome::Blocked(done) => partial.push(Partial {

@@ -387,7 +387,8 @@ impl WsProto {
                     }
                     st.unmasked = here;
                 }
-                st.reserve(total);
+                // The buffer grows as bytes arrive, not to the declared length:
+                // a header alone must not cost the memory it announces.
                 return Step::More;
             }
             st.unmasked = 0;
@@ -438,10 +439,10 @@ impl WsProto {
                     }
                 }
                 Kind::Ping => {
+                    let _w = io.conn.write_lock.lock();
                     if io.conn.flags.load(Ordering::Acquire) & CLOSE_SENT == 0 {
                         let mut head = [0u8; 14];
                         let n = frame::server_header(Kind::Pong, true, h.payload_len, &mut head);
-                        let _w = io.conn.write_lock.lock();
                         let deadline = Instant::now() + self.send_timeout();
                         if let Err(e) =
                             write_all(io.stream(), [&head[..n], &st.buf[p], b""], deadline)
@@ -530,7 +531,10 @@ impl Protocol for WsProto {
         match (kind, self.shared.cfg.ping_interval) {
             (DeadlineKind::Idle, Some(every)) if state.open && !state.awaiting_pong => {
                 let lock = state.write_lock.as_ref()?;
-                let _w = lock.try_lock_for(Duration::from_millis(10))?;
+                let Some(_w) = lock.try_lock() else {
+                    // Another thread is writing to it: busy, not idle. Try again soon.
+                    return Some(Duration::from_millis(100).min(every));
+                };
                 // A ping is two bytes: it fits any socket buffer that is not full.
                 let _ = write_all(
                     stream,

@@ -18,11 +18,38 @@ const STOP: u8 = 0;
 extern "C" fn on_signal(sig: libc::c_int) {
     let fd = PIPE_FD.load(Ordering::Relaxed);
     if fd >= 0 {
+        let saved = errno();
         let byte = sig as u8;
-        // SAFETY: write(2) is async-signal-safe; `byte` is a valid one-byte buffer and a
-        // failed write (full pipe, closed fd) only loses a duplicate notification.
+        // SAFETY: write(2) is async-signal-safe and `byte` is a valid one-byte
+        // buffer. `fd` is the write end the guard keeps open while PIPE_FD holds
+        // it (the guard clears PIPE_FD and restores the old handlers before
+        // closing it); a failed write (a full pipe) only loses a duplicate
+        // notification. errno is restored for the interrupted code.
         unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+        set_errno(saved);
     }
+}
+
+#[cfg(target_os = "linux")]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: returns the calling thread's errno slot; always valid.
+    unsafe { libc::__errno_location() }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: returns the calling thread's errno slot; always valid.
+    unsafe { libc::__error() }
+}
+
+fn errno() -> libc::c_int {
+    // SAFETY: the pointer is the calling thread's errno, valid to read.
+    unsafe { *errno_location() }
+}
+
+fn set_errno(value: libc::c_int) {
+    // SAFETY: the pointer is the calling thread's errno, valid to write.
+    unsafe { *errno_location() = value };
 }
 
 /// Installed SIGINT/SIGTERM handling; dropping it restores the previous handlers.
