@@ -1,0 +1,84 @@
+//! A declared length is not a promise: a request head announcing a large
+//! Compact body, or a WebSocket frame header announcing a large payload,
+//! must not make the server set aside that much memory before the bytes
+//! come. Measured as the growth of this process's resident memory (the
+//! server runs in it) while many such connections wait.
+
+#[macro_use]
+mod support;
+mod ws_util;
+
+use guildenstern::prelude::*;
+use std::io::Write;
+use std::net::TcpStream;
+use support::{get, Client, TestServer};
+use ws_util::{echo, masked_with_len, Raw, WsTest};
+
+/// Connections that each announce `ANNOUNCED` bytes.
+const CONNECTIONS: usize = 24;
+const ANNOUNCED: usize = 32 * 1024 * 1024;
+/// Far below CONNECTIONS × ANNOUNCED (768 MiB), far above what the waiting
+/// connections really need.
+const ALLOWED_GROWTH_KIB: u64 = 128 * 1024;
+
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[test]
+fn announced_http_body_is_not_allocated_up_front() {
+    let t = TestServer::start(
+        HttpServer::new(|| reply("ok"))
+            .content(Content::Compact)
+            .max_body_bytes(ANNOUNCED)
+            .threads(2),
+    );
+    // Warm up the server and this process before measuring.
+    assert_eq!(t.connect().request(get("/")).status, 200);
+    let before = resident_kib();
+    let mut waiting = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let mut s = TcpStream::connect(t.addr).unwrap();
+        let head = format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {ANNOUNCED}\r\n\r\nsome");
+        s.write_all(head.as_bytes()).unwrap();
+        waiting.push(s);
+    }
+    // The server has read those heads once a later request is answered.
+    let mut c = Client::connect(t.addr);
+    assert_eq!(c.request(get("/")).status, 200);
+    let grown = resident_kib().saturating_sub(before);
+    assert!(
+        grown < ALLOWED_GROWTH_KIB,
+        "resident memory grew by {grown} KiB"
+    );
+    drop(waiting);
+}
+
+#[test]
+fn announced_websocket_payload_is_not_allocated_up_front() {
+    let t = WsTest::start(echo().max_message_bytes(ANNOUNCED));
+    let mut probe = Raw::upgrade(t.addr, "/");
+    probe.send_frame(0x81, b"warm");
+    assert_eq!(probe.read_frame().expect("echo").text(), "warm");
+    let before = resident_kib();
+    let mut waiting = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let mut raw = Raw::upgrade(t.addr, "/");
+        raw.send(masked_with_len(0x82, b"12345678", ANNOUNCED as u64));
+        waiting.push(raw);
+    }
+    // The server has read those headers once a later message is echoed.
+    probe.send_frame(0x81, b"after");
+    assert_eq!(probe.read_frame().expect("echo").text(), "after");
+    let grown = resident_kib().saturating_sub(before);
+    assert!(
+        grown < ALLOWED_GROWTH_KIB,
+        "resident memory grew by {grown} KiB"
+    );
+    drop(waiting);
+}
