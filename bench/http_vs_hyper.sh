@@ -46,7 +46,7 @@ cargo build --release --example helloworld >&2
 ours_bin=${CARGO_TARGET_DIR:-$root/target}/release/examples/helloworld
 
 tck=$(getconf CLK_TCK)
-logs=$(mktemp -d /tmp/gs-bench.XXXXXX)
+logs=$(mktemp -d -t gs-bench.XXXXXX)
 started=()
 cleanup() {
     for p in "${started[@]}"; do

@@ -29,7 +29,7 @@
 # trusted.
 # Builds wsecho (`cargo build --release --example wsecho`) and bench/wsload;
 # CARGO_TARGET_DIR is honoured for wsecho, wsload builds in its own target
-# dir (WSLOAD_TARGET_DIR, default /tmp/gs-wsload). The script starts the
+# dir (WSLOAD_TARGET_DIR, default $TMPDIR/gs-wsload). The script starts the
 # servers itself and kills only the PIDs it started. Ports 9001 and 9002
 # must be free. Raises the open-files limit to 4096 for 1,000 connections.
 # Needs: taskset, 2 CPUs. Bounded: every run is wrapped in timeout.
@@ -52,12 +52,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cargo build --release --example wsecho >&2
 ours_bin=${CARGO_TARGET_DIR:-$root/target}/release/examples/wsecho
-load_dir=${WSLOAD_TARGET_DIR:-/tmp/gs-wsload}
+load_dir=${WSLOAD_TARGET_DIR:-${TMPDIR:-/tmp}/gs-wsload}
 CARGO_TARGET_DIR=$load_dir cargo build --release --manifest-path bench/wsload/Cargo.toml >&2
 load_bin=$load_dir/release/wsload
 
 tck=$(getconf CLK_TCK)
-logs=$(mktemp -d /tmp/gs-wsbench.XXXXXX)
+logs=$(mktemp -d -t gs-wsbench.XXXXXX)
 started=()
 cleanup() {
     for p in "${started[@]}"; do
