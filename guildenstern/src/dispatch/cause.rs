@@ -57,3 +57,12 @@ impl fmt::Display for CloseCause {
         f.write_str(s)
     }
 }
+
+/// The message of a caught panic, for the log and the close callback.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into())
+}

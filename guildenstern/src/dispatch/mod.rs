@@ -37,6 +37,7 @@ pub use self::lifecycle::{serve, shutdown, Startable};
 pub use self::server::Server;
 
 pub(crate) use self::buffer::make_room;
+pub(crate) use self::cause::panic_message;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
 pub(crate) use self::options::{builder_options, OnThread, Options};

@@ -35,7 +35,6 @@ impl Server {
     }
 
     /// The protocol core behind this handle, for the protocol layers.
-    #[allow(dead_code)]
     pub(crate) fn downcast<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         self.inner.clone().as_any().downcast::<T>().ok()
     }

@@ -10,7 +10,7 @@ use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
-use crate::dispatch::make_room;
+use crate::dispatch::{make_room, panic_message};
 use crate::dispatch::{write_all, CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
 use log::Level;
 use std::cell::{Cell, RefCell};
@@ -519,11 +519,7 @@ impl HttpProto {
         };
         crate::context::set_socket(None);
         if let Err(panic) = outcome {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic".into());
+            let what = panic_message(&*panic);
             io.core.log(
                 Level::Error,
                 format_args!("handler panicked on {}: {what}", io.id()),

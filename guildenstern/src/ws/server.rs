@@ -8,7 +8,7 @@ use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
 use super::send::close_frame_now;
-use crate::dispatch::make_room;
+use crate::dispatch::{make_room, panic_message};
 use crate::dispatch::{
     write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
@@ -289,11 +289,7 @@ impl WsProto {
         let r = catch_unwind(AssertUnwindSafe(|| f(cx)));
         crate::context::set_socket(None);
         r.map_err(|p| {
-            let what = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic".into());
+            let what = panic_message(&*p);
             io.core.log(
                 Level::Error,
                 format_args!("WebSocket callback panicked on {}: {what}", io.id()),
