@@ -8,7 +8,7 @@ use super::server::{Control, Server};
 use super::{CloseCause, Dispatcher, Flow, Protocol};
 use crate::error::Error;
 use log::{Level, LevelFilter};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock};
 use std::io::{self, Read};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -127,6 +127,10 @@ pub(crate) struct Core<P: Protocol> {
     local_addr: Option<SocketAddr>,
     epoch: Instant,
     stopping: AtomicBool,
+    /// False once the stop has taken its final list of open connections:
+    /// a socket registered after that would never be closed. Registration
+    /// holds it for reading, so it either makes that list or is refused.
+    admitting: RwLock<bool>,
     accept_paused: AtomicU8,
     accept_resume_at: AtomicU64,
     last_accept_log: AtomicU64,
@@ -187,6 +191,7 @@ pub(crate) fn start<P: Protocol>(proto: P, options: Options) -> Result<Server, E
         local_addr,
         epoch: Instant::now(),
         stopping: AtomicBool::new(false),
+        admitting: RwLock::new(true),
         accept_paused: AtomicU8::new(NOT_PAUSED),
         accept_resume_at: AtomicU64::new(0),
         last_accept_log: AtomicU64::new(0),
@@ -287,6 +292,10 @@ impl<P: Protocol> Core<P> {
     pub(crate) fn register(self: &Arc<Self>, stream: TcpStream) -> io::Result<SocketId> {
         stream.set_nonblocking(true)?;
         let _ = stream.set_nodelay(true);
+        let admitting = self.admitting.read();
+        if !*admitting {
+            return Err(io::Error::other("server has stopped"));
+        }
         let conn = self.table.insert(|id| -> io::Result<_> {
             Ok(Arc::new(Conn::new(id, stream, self.proto.new_state())))
         })?;
@@ -300,18 +309,18 @@ impl<P: Protocol> Core<P> {
                 &mut st,
             );
         }
-        if let Err(e) = self.backend.add(&conn) {
+        let watched = self.backend.add(&conn);
+        // In the table now: a stop that races with this registration closes
+        // the connection in `finish_stop`, after its handler (which a worker
+        // may be running already) is done.
+        drop(admitting);
+        if let Err(e) = watched {
             self.close(
                 &conn,
                 CloseCause::NetError,
                 format!("cannot watch socket: {e}"),
             );
             return Err(e);
-        }
-        if self.stopping() {
-            // The stop may have taken its list of open connections already.
-            self.close(&conn, CloseCause::Shutdown, "server stopping".into());
-            return Err(io::Error::other("server is stopping"));
         }
         Ok(conn.id)
     }
@@ -620,6 +629,7 @@ impl<P: Protocol> Core<P> {
             }
         }
         drop(n);
+        *self.admitting.write() = false;
         let mut open = Vec::new();
         self.table.for_each(|c| open.push(c.clone()));
         for c in open {
