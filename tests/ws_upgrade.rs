@@ -447,3 +447,36 @@ fn an_oversized_handshake_is_refused() {
     drop(c);
     assert!(wait_until(WAIT, || t.server.connections() == 0));
 }
+
+/// `Server::sockets` lists WebSockets only: a connection still sending its
+/// handshake is open (counted) but not listed, so a broadcast to the list
+/// does not report it as failed.
+#[test]
+fn sockets_lists_only_connections_past_the_handshake() {
+    let (builder, ids) = reporting_ids(echo());
+    let t = WsTest::start(builder);
+    let mut ws = t.client("/");
+    let upgraded = ids.recv_timeout(WAIT).expect("an upgrade");
+    let request = upgrade_request("/");
+    let (first, rest) = request.split_at(request.find("Upgrade:").unwrap());
+    let mut pending = Raw::connect(t.addr);
+    pending.send(first);
+    assert!(wait_until(WAIT, || t.server.connections() == 2));
+    assert_eq!(t.server.sockets(), vec![upgraded]);
+    assert_eq!(
+        guildenstern::ws::multicast_text(&t.server, &t.server.sockets(), "all", WAIT),
+        vec![],
+        "the broadcast failed somewhere"
+    );
+    assert_eq!(ws.read().unwrap(), Message::text("all"));
+
+    // Once its handshake is done, it is listed.
+    pending.send(rest);
+    assert!(pending.read_head().unwrap().starts_with("HTTP/1.1 101 "));
+    let second = ids.recv_timeout(WAIT).expect("a second upgrade");
+    let mut listed = t.server.sockets();
+    listed.sort_by_key(|id| id.as_u64());
+    let mut both = vec![upgraded, second];
+    both.sort_by_key(|id| id.as_u64());
+    assert_eq!(listed, both);
+}

@@ -93,9 +93,10 @@ pub(crate) struct Conn<S> {
     pub(crate) write_lock: Arc<Mutex<()>>,
     pub(crate) closed: AtomicBool,
     pub(crate) lingering: AtomicBool,
-    /// Milliseconds since the server's epoch; 0 means none.
+    /// The armed deadline: its kind in the top byte, milliseconds since the
+    /// server's epoch below (0: none). One word, so that kind and time are
+    /// read and replaced together.
     deadline: AtomicU64,
-    deadline_kind: AtomicU8,
     pub(crate) sched: AtomicU8,
     /// The poller reported the peer's end (or an error). The end comes as
     /// one edge, possibly with the last bytes, and a read that returns those
@@ -117,7 +118,6 @@ impl<S> Conn<S> {
             closed: AtomicBool::new(false),
             lingering: AtomicBool::new(false),
             deadline: AtomicU64::new(0),
-            deadline_kind: AtomicU8::new(0),
             sched: AtomicU8::new(sched::IDLE),
             hangup: AtomicBool::new(false),
             flags: AtomicU8::new(0),
@@ -130,24 +130,43 @@ impl<S> Conn<S> {
     }
 
     pub(crate) fn set_deadline(&self, kind: DeadlineKind, at_ms: u64) {
-        self.deadline_kind.store(kind as u8, Ordering::Relaxed);
-        self.deadline.store(
-            if kind == DeadlineKind::None {
-                0
-            } else {
-                at_ms.max(1)
-            },
-            Ordering::Release,
-        );
+        self.deadline
+            .store(pack_deadline(kind, at_ms), Ordering::Release);
     }
 
     pub(crate) fn deadline(&self) -> (DeadlineKind, u64) {
-        let at = self.deadline.load(Ordering::Acquire);
-        (
-            DeadlineKind::from_u8(self.deadline_kind.load(Ordering::Relaxed)),
-            at,
-        )
+        unpack_deadline(self.deadline.load(Ordering::Acquire))
     }
+
+    /// Moves the deadline `fired` to `at_ms`, unless another thread armed a
+    /// different one since (a close handshake's, say); true when moved.
+    pub(crate) fn renew_deadline(&self, fired: (DeadlineKind, u64), at_ms: u64) -> bool {
+        self.deadline
+            .compare_exchange(
+                pack_deadline(fired.0, fired.1),
+                pack_deadline(fired.0, at_ms),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+}
+
+const DEADLINE_KIND_SHIFT: u32 = 56;
+
+fn pack_deadline(kind: DeadlineKind, at_ms: u64) -> u64 {
+    if kind == DeadlineKind::None {
+        return 0;
+    }
+    let at = at_ms.clamp(1, (1 << DEADLINE_KIND_SHIFT) - 1);
+    (kind as u64) << DEADLINE_KIND_SHIFT | at
+}
+
+fn unpack_deadline(word: u64) -> (DeadlineKind, u64) {
+    (
+        DeadlineKind::from_u8((word >> DEADLINE_KIND_SHIFT) as u8),
+        word & ((1 << DEADLINE_KIND_SHIFT) - 1),
+    )
 }
 
 struct Slot<T> {
@@ -244,3 +263,38 @@ impl<T: Clone> Table<T> {
 
 /// A connection shared between the table, workers and other threads.
 pub(crate) type ConnRef<S> = Arc<Conn<S>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Conn<()> {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let s = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        Conn::new(SocketId::from_token(0), s, ())
+    }
+
+    #[test]
+    fn deadline_kind_and_time_travel_together() {
+        let c = conn();
+        assert_eq!(c.deadline(), (DeadlineKind::None, 0));
+        c.set_deadline(DeadlineKind::Closing, 12_345);
+        assert_eq!(c.deadline(), (DeadlineKind::Closing, 12_345));
+        c.set_deadline(DeadlineKind::Head, 0);
+        assert_eq!(c.deadline(), (DeadlineKind::Head, 1), "0 would mean none");
+        c.set_deadline(DeadlineKind::None, 99);
+        assert_eq!(c.deadline(), (DeadlineKind::None, 0));
+    }
+
+    #[test]
+    fn renewing_leaves_a_deadline_armed_since_alone() {
+        let c = conn();
+        c.set_deadline(DeadlineKind::Idle, 100);
+        assert!(c.renew_deadline((DeadlineKind::Idle, 100), 200));
+        assert_eq!(c.deadline(), (DeadlineKind::Idle, 200));
+        // A close handshake armed its deadline after the idle one fired.
+        c.set_deadline(DeadlineKind::Closing, 150);
+        assert!(!c.renew_deadline((DeadlineKind::Idle, 200), 300));
+        assert_eq!(c.deadline(), (DeadlineKind::Closing, 150));
+    }
+}

@@ -561,7 +561,8 @@ impl<P: Protocol> Core<P> {
                 continue;
             }
             if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
-                c.set_deadline(kind, now + again.as_millis() as u64);
+                // Left alone if a sender armed another deadline meanwhile.
+                c.renew_deadline((kind, at), now + again.as_millis() as u64);
                 continue;
             }
             let what = match kind {
@@ -685,7 +686,11 @@ impl<P: Protocol> Control for Core<P> {
     }
     fn sockets(&self) -> Vec<SocketId> {
         let mut ids = Vec::with_capacity(self.table.len());
-        self.table.for_each(|c| ids.push(c.id));
+        self.table.for_each(|c| {
+            if self.proto.is_listed(c) {
+                ids.push(c.id)
+            }
+        });
         ids
     }
     fn as_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {

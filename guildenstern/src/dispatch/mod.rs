@@ -117,6 +117,13 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// (WebSocket close 1001), written without blocking.
     fn on_shutdown(&self, _conn: &ConnRef<Self::State>, _state: &mut Self::State) {}
 
+    /// Whether the connection is listed by [`Server::sockets`]: a WebSocket
+    /// connection only once its handshake is done, so that a broadcast to
+    /// the list reaches WebSockets only.
+    fn is_listed(&self, _conn: &ConnRef<Self::State>) -> bool {
+        true
+    }
+
     /// Runs first on every worker thread.
     fn thread_start(&self, _server: &Server) {}
 

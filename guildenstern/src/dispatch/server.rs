@@ -69,7 +69,8 @@ impl Server {
         self.inner.is_open(id)
     }
 
-    /// The ids of the open connections (a snapshot).
+    /// The ids of the open connections (a snapshot); on a WebSocket server,
+    /// those whose handshake is done.
     pub fn sockets(&self) -> Vec<SocketId> {
         self.inner.sockets()
     }

@@ -561,6 +561,10 @@ impl Protocol for WsProto {
         }
     }
 
+    fn is_listed(&self, conn: &ConnRef<WsState>) -> bool {
+        conn.flags.load(Ordering::Acquire) & OPEN != 0
+    }
+
     fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) {
         if state.open {
             close_frame_now(conn, code::GOING_AWAY, "server shutting down");
