@@ -59,6 +59,8 @@ pub enum DeadlineKind {
     Linger = 4,
     /// A close handshake the peer has not answered ends at it.
     Closing = 5,
+    /// Output the peer does not read is dropped, and the connection closed, at it.
+    Send = 6,
 }
 
 impl DeadlineKind {
@@ -69,6 +71,7 @@ impl DeadlineKind {
             3 => DeadlineKind::Idle,
             4 => DeadlineKind::Linger,
             5 => DeadlineKind::Closing,
+            6 => DeadlineKind::Send,
             _ => DeadlineKind::None,
         }
     }

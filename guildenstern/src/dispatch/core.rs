@@ -117,6 +117,14 @@ impl<P: Protocol> Io<'_, P> {
     }
 }
 
+/// What a served connection waits for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    Closed,
+    Readable,
+    Writable,
+}
+
 /// One running server.
 pub(crate) struct Core<P: Protocol> {
     pub(crate) proto: P,
@@ -438,13 +446,13 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Serves a ready connection on the calling worker; returns whether the
-    /// connection must be handed back to the poller (still open).
-    pub(crate) fn serve_ready(self: &Arc<Self>, conn: &ConnRef<P::State>) -> bool {
+    /// Serves a ready connection on the calling worker; says what the
+    /// connection waits for next, if it is still open.
+    pub(crate) fn serve_ready(self: &Arc<Self>, conn: &ConnRef<P::State>) -> Next {
         let flow = {
             let mut st = conn.state.lock();
             if conn.is_closed() {
-                return false;
+                return Next::Closed;
             }
             let flow = if conn.lingering.load(Ordering::Acquire) {
                 drain_lingering(&conn.stream)
@@ -465,11 +473,13 @@ impl<P: Protocol> Core<P> {
             flow
         };
         match flow {
-            Flow::Park => !conn.is_closed(),
+            _ if conn.is_closed() => Next::Closed,
+            Flow::Park => Next::Readable,
+            Flow::ParkWritable => Next::Writable,
             Flow::Close(cause, msg) => {
                 let (cause, msg) = self.take_linger_cause(conn.id).unwrap_or((cause, msg));
                 self.close(conn, cause, msg);
-                false
+                Next::Closed
             }
             Flow::Linger(..) => {
                 // Drain what is already queued now (the portable dispatcher
@@ -570,6 +580,7 @@ impl<P: Protocol> Core<P> {
                 DeadlineKind::Body => "request body made no progress in time",
                 DeadlineKind::Idle => "idle",
                 DeadlineKind::Closing => "close handshake not answered",
+                DeadlineKind::Send => "responses not read in time",
                 _ => "deadline passed",
             };
             self.close(&c, CloseCause::TimedOut, what.to_owned());

@@ -9,7 +9,7 @@
 //! worker served the connection raise the next event.
 
 use super::conn::{ConnRef, SocketId};
-use super::core::{LISTENER, WAKER};
+use super::core::{Next, LISTENER, WAKER};
 use super::sys::epoll::{Epoll, Events, Mode};
 use super::{CloseCause, Core, Protocol};
 use log::Level;
@@ -98,18 +98,21 @@ impl EpollBackend {
         }
     }
 
-    /// Serves `conn`, then re-arms it unless it closed.
+    /// Serves `conn`, then re-arms it for what it waits for, unless it closed.
     fn serve<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
-        if core.serve_ready(conn) {
-            let fd = conn.stream.as_raw_fd();
-            if let Err(e) = self.ep.rearm(fd, Mode::Once, conn.id.as_u64()) {
-                if !conn.is_closed() {
-                    core.close(
-                        conn,
-                        CloseCause::NetError,
-                        format!("cannot re-arm socket: {e}"),
-                    );
-                }
+        let mode = match core.serve_ready(conn) {
+            Next::Closed => return,
+            Next::Readable => Mode::Once,
+            Next::Writable => Mode::OnceWritable,
+        };
+        let fd = conn.stream.as_raw_fd();
+        if let Err(e) = self.ep.rearm(fd, mode, conn.id.as_u64()) {
+            if !conn.is_closed() {
+                core.close(
+                    conn,
+                    CloseCause::NetError,
+                    format!("cannot re-arm socket: {e}"),
+                );
             }
         }
     }

@@ -41,7 +41,7 @@ pub(crate) use self::cause::panic_message;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
 pub(crate) use self::options::{builder_options, OnThread, Options};
-pub(crate) use self::write::write_all;
+pub(crate) use self::write::{write_all, write_now};
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -64,6 +64,9 @@ pub enum Dispatcher {
 pub(crate) enum Flow {
     /// Wait for more bytes; the deadline set on the connection applies.
     Park,
+    /// Output is waiting for the peer to read: serve again once the socket
+    /// is writable (the deadline set on the connection applies).
+    ParkWritable,
     /// Close now.
     Close(CloseCause, String),
     /// The last answer was written: half-close, drain what the peer still

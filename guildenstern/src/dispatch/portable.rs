@@ -9,7 +9,7 @@
 //! an event comes meanwhile; at the end BUSY → IDLE, or BUSY_AGAIN → QUEUED.
 
 use super::conn::{sched, ConnRef, SocketId};
-use super::core::{LISTENER, WAKER};
+use super::core::{Next, LISTENER, WAKER};
 use super::{Core, Protocol};
 use log::Level;
 use mio::unix::SourceFd;
@@ -68,6 +68,15 @@ impl PortableBackend {
             &mut SourceFd(&fd),
             Token(conn.id.as_u64() as usize),
             Interest::READABLE,
+        )
+    }
+
+    fn watch_writable<S>(&self, conn: &ConnRef<S>) -> io::Result<()> {
+        let fd = conn.stream.as_raw_fd();
+        self.registry.reregister(
+            &mut SourceFd(&fd),
+            Token(conn.id.as_u64() as usize),
+            Interest::READABLE | Interest::WRITABLE,
         )
     }
 
@@ -144,7 +153,21 @@ impl PortableBackend {
                 continue;
             };
             conn.sched.store(sched::BUSY, Ordering::Release);
-            if core.serve_ready(&conn)
+            let next = core.serve_ready(&conn);
+            if next == Next::Writable {
+                // Registered for both from now on: edge-triggered, so a
+                // writable socket raises no event until its buffer filled.
+                // Re-registering makes the poller check it now.
+                if let Err(e) = self.watch_writable(&conn) {
+                    core.close(
+                        &conn,
+                        super::CloseCause::NetError,
+                        format!("cannot watch socket for writing: {e}"),
+                    );
+                    continue;
+                }
+            }
+            if next != Next::Closed
                 && (conn.hangup.swap(false, Ordering::AcqRel)
                     || conn
                         .sched

@@ -1,19 +1,20 @@
-//! Writing to a non-blocking socket from a thread that chose to wait:
-//! handlers replying, senders from other threads. Waits with poll(2), up to
-//! a deadline; never sleeps.
+//! Writing to a non-blocking socket: as much as it takes now (the reply
+//! path of a worker, which parks the rest), or everything, waiting with
+//! poll(2) up to a deadline (handlers streaming a body, senders from other
+//! threads). Never sleeps.
 
 use super::sys::{wait_fd, Wait};
 use std::io::{self, IoSlice, Write};
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-/// Writes every part, waiting (poll) for the socket when it is full, until `deadline`.
-pub(crate) fn write_all(
+/// Writes the parts from byte `skip` on (counted over all parts together),
+/// until they are all written or the socket is full; returns the new `skip`.
+pub(crate) fn write_now(
     mut stream: &std::net::TcpStream,
     parts: [&[u8]; 3],
-    deadline: Instant,
-) -> io::Result<()> {
-    let mut skip = 0usize;
+    mut skip: usize,
+) -> io::Result<usize> {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     while skip < total {
         let mut slices = [IoSlice::new(&[]), IoSlice::new(&[]), IoSlice::new(&[])];
@@ -32,13 +33,28 @@ pub(crate) fn write_all(
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(w) => skip += w,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !wait_fd(stream.as_fd(), Wait::Writable, deadline)? {
-                    return Err(io::Error::new(io::ErrorKind::TimedOut, "send timeout"));
-                }
-            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(skip)
+}
+
+/// Writes every part, waiting (poll) for the socket when it is full, until `deadline`.
+pub(crate) fn write_all(
+    stream: &std::net::TcpStream,
+    parts: [&[u8]; 3],
+    deadline: Instant,
+) -> io::Result<()> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut skip = 0;
+    loop {
+        skip = write_now(stream, parts, skip)?;
+        if skip == total {
+            return Ok(());
+        }
+        if !wait_fd(stream.as_fd(), Wait::Writable, deadline)? {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "send timeout"));
+        }
+    }
 }

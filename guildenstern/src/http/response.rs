@@ -5,7 +5,7 @@
 use super::date::with_current_date;
 use super::server::HttpState;
 use super::status::reason;
-use crate::dispatch::{write_all, CloseCause, ConnRef, Server};
+use crate::dispatch::{write_all, write_now, CloseCause, ConnRef, Server};
 use std::cell::Cell;
 use std::io;
 use std::rc::Rc;
@@ -108,10 +108,12 @@ impl Response {
         if body.len() <= COPY_LIMIT {
             self.out.extend_from_slice(body);
             if self.out.len() >= FLUSH_LIMIT {
-                self.flush();
+                self.write_now(b"");
             }
         } else {
-            self.flush_with(body);
+            // The response is complete: what the socket does not take now
+            // waits in the batch buffer, and the worker moves on.
+            self.write_now(body);
         }
     }
 
@@ -289,7 +291,33 @@ impl Response {
         out.extend_from_slice(b"\r\n");
     }
 
-    /// Writes the batch buffer now.
+    /// Writes what the socket takes now of the batch buffer and `tail`,
+    /// and keeps the rest in the batch buffer; true when nothing is left.
+    /// A write error is kept in `failed` (the rest is dropped).
+    pub(crate) fn write_now(&mut self, tail: &[u8]) -> bool {
+        let Some(conn) = self.conn.as_ref().filter(|_| self.failed.is_none()) else {
+            self.out.clear();
+            return true;
+        };
+        let had = self.out.len();
+        match write_now(&conn.stream, [&self.out[..], tail, b""], 0) {
+            Ok(n) if n >= had => {
+                self.out.clear();
+                self.out.extend_from_slice(&tail[n - had..]);
+            }
+            Ok(n) => {
+                self.out.drain(..n);
+                self.out.extend_from_slice(tail);
+            }
+            Err(e) => {
+                self.failed = Some((CloseCause::ConnectionLost, format!("writing response: {e}")));
+                self.out.clear();
+            }
+        }
+        self.out.is_empty()
+    }
+
+    /// Writes the batch buffer now, waiting for the socket up to the send timeout.
     pub(crate) fn flush(&mut self) {
         self.flush_with_parts(b"", b"");
     }

@@ -11,7 +11,7 @@ use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
 use crate::dispatch::{make_room, panic_message};
-use crate::dispatch::{write_all, CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
+use crate::dispatch::{CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
 use log::Level;
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
@@ -19,7 +19,7 @@ use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The read buffer a connection starts with; it grows for larger requests
 /// and shrinks back after them.
@@ -46,6 +46,12 @@ pub(crate) struct HttpState {
     /// A decoded chunked body (Compact).
     pub(crate) body: Vec<u8>,
     served: u64,
+    /// Responses the peer has not taken yet (it reads slower than we
+    /// answer): written when the socket is writable again, before any
+    /// further request is served.
+    unsent: Vec<u8>,
+    /// What follows once `unsent` is written (a close after the last answer).
+    then: Option<Flow>,
 }
 
 /// Where the current request of a parked connection stands.
@@ -75,6 +81,8 @@ impl HttpState {
             phase: Phase::Fresh,
             body: Vec::new(),
             served: 0,
+            unsent: Vec::new(),
+            then: None,
         }
     }
 
@@ -160,6 +168,7 @@ impl Protocol for HttpProto {
         std::mem::swap(&mut cx.req.st, state);
         cx.req.conn = Some(io.conn.clone());
         cx.res.conn = Some(io.conn.clone());
+        cx.res.failed = None;
         let (mut cx, flow) = self.drive(io, cx);
         cx.req.conn = None;
         cx.res.conn = None;
@@ -230,6 +239,24 @@ impl HttpProto {
     /// Serves what the socket has: every complete request in order, then
     /// parks the connection, or closes it.
     fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
+        if !cx.req.st.unsent.is_empty() {
+            // Woken because the socket is writable: earlier answers first.
+            std::mem::swap(&mut cx.res.out, &mut cx.req.st.unsent);
+            if !cx.res.write_now(b"") {
+                let then = cx.req.st.then.take();
+                let flow = self.park_writable(io, &mut cx, then);
+                return (cx, flow);
+            }
+            if let Some(flow) = cx.req.st.then.take() {
+                let flow = self.settle(io, &mut cx, flow);
+                return (cx, flow);
+            }
+            match cx.req.st.phase {
+                Phase::Head => io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout),
+                Phase::Body { .. } => io.set_deadline(DeadlineKind::Body, self.cfg.body_timeout),
+                Phase::Fresh => {}
+            }
+        }
         // A short read means the socket was drained: the edge-triggered
         // registration reports any byte that comes later, so no second read
         // is needed.
@@ -239,43 +266,48 @@ impl HttpProto {
                 Next::Request => {
                     cx = self.run_handler(io, cx);
                     if let Some(flow) = self.after_request(io, &mut cx) {
-                        cx.res.flush();
+                        let flow = self.settle(io, &mut cx, flow);
+                        return (cx, flow);
+                    }
+                    if cx.res.out.len() >= FLUSH_LIMIT && !cx.res.write_now(b"") {
+                        // The peer reads slower than it asks: serve the
+                        // requests it pipelined once it has taken these answers.
+                        let flow = self.park_writable(io, &mut cx, None);
                         return (cx, flow);
                     }
                     continue;
                 }
                 Next::Reject(r) => {
                     let flow = self.refuse(io, r, &mut cx.res);
+                    let flow = self.settle(io, &mut cx, flow);
                     return (cx, flow);
                 }
                 Next::BodyPending(have) => self.expect_body(io, &mut cx, have),
                 Next::NeedBytes => {}
             }
             if drained {
-                {
-                    let flow = self.park(io, &mut cx);
-                    return (cx, flow);
-                }
+                let flow = self.park(io, &mut cx);
+                return (cx, flow);
             }
             let st = &mut cx.req.st;
             if st.filled == st.buf.len() {
                 if let Err(r) = self.make_room(st) {
-                    {
-                        let flow = self.refuse(io, r, &mut cx.res);
-                        return (cx, flow);
-                    }
+                    let flow = self.refuse(io, r, &mut cx.res);
+                    let flow = self.settle(io, &mut cx, flow);
+                    return (cx, flow);
                 }
             }
             let space = st.buf.len() - st.filled;
             match (&io.conn.stream).read(&mut st.buf[st.filled..]) {
                 Ok(0) => {
-                    cx.res.flush();
                     let msg = if matches!(st.phase, Phase::Fresh) {
                         ""
                     } else {
                         "closed mid-request"
                     };
-                    return (cx, Flow::Close(CloseCause::ClosedByClient, msg.into()));
+                    let flow = Flow::Close(CloseCause::ClosedByClient, msg.into());
+                    let flow = self.settle(io, &mut cx, flow);
+                    return (cx, flow);
                 }
                 Ok(n) => {
                     if matches!(st.phase, Phase::Fresh) {
@@ -292,17 +324,41 @@ impl HttpProto {
                     return (cx, flow);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    cx.res.flush();
-                    return (cx, Flow::Close(CloseCause::ConnectionLost, e.to_string()));
-                }
+                Err(e) => return (cx, Flow::Close(CloseCause::ConnectionLost, e.to_string())),
             }
         }
     }
 
-    /// Flushes the batch and parks the connection with the right deadline.
+    /// Writes what the socket takes of the answers, then goes on with
+    /// `flow`; if some are left, parks the connection until it is writable.
+    fn settle(&self, io: &Io<'_, Self>, cx: &mut Http, flow: Flow) -> Flow {
+        if !cx.res.write_now(b"") {
+            let then = match flow {
+                Flow::Park | Flow::ParkWritable => None,
+                f => Some(f),
+            };
+            return self.park_writable(io, cx, then);
+        }
+        match (cx.res.failed.take(), flow) {
+            (Some((cause, msg)), Flow::Park) => Flow::Close(cause, msg),
+            (_, flow) => flow,
+        }
+    }
+
+    /// Keeps the unsent answers in the connection's state, to be written
+    /// when the socket is writable; `then` follows once they are.
+    fn park_writable(&self, io: &Io<'_, Self>, cx: &mut Http, then: Option<Flow>) -> Flow {
+        std::mem::swap(&mut cx.res.out, &mut cx.req.st.unsent);
+        cx.req.st.then = then;
+        io.set_deadline(DeadlineKind::Send, self.cfg.send_timeout);
+        Flow::ParkWritable
+    }
+
+    /// Writes the batch and parks the connection with the right deadline.
     fn park(&self, io: &Io<'_, Self>, cx: &mut Http) -> Flow {
-        cx.res.flush();
+        if !cx.res.write_now(b"") {
+            return self.park_writable(io, cx, None);
+        }
         if let Some((cause, msg)) = cx.res.failed.take() {
             return Flow::Close(cause, msg);
         }
@@ -475,17 +531,12 @@ impl HttpProto {
     fn expect_body(&self, io: &Io<'_, Self>, cx: &mut Http, have: usize) {
         io.set_deadline(DeadlineKind::Body, self.cfg.body_timeout);
         if cx.req.head.expect_continue && have == 0 {
-            cx.res.flush();
-            let deadline = Instant::now() + self.cfg.send_timeout;
-            if let Err(e) = write_all(
-                io.stream(),
-                [b"HTTP/1.1 100 Continue\r\n\r\n", b"", b""],
-                deadline,
-            ) {
-                cx.res
-                    .failed
-                    .get_or_insert((CloseCause::ConnectionLost, e.to_string()));
-            }
+            // After the answers before it; what the socket does not take
+            // now is written when the connection parks.
+            cx.res
+                .out
+                .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            cx.res.write_now(b"");
         }
     }
 
@@ -568,7 +619,6 @@ impl HttpProto {
             return Some(Flow::Close(cause, msg));
         }
         if !body_complete {
-            cx.res.flush();
             return Some(Flow::Linger(
                 CloseCause::CloseCalled,
                 "request body left unread".into(),
@@ -582,9 +632,6 @@ impl HttpProto {
                 CloseCause::ClosedByClient,
                 "no keep-alive requested".into(),
             ));
-        }
-        if cx.res.out.len() >= FLUSH_LIMIT {
-            cx.res.flush();
         }
         if matches!(cx.req.st.phase, Phase::Head) {
             io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
@@ -609,7 +656,6 @@ impl HttpProto {
             r.msg.as_bytes(),
             &[("Content-Type", "text/plain")],
         );
-        res.flush();
         Flow::Linger(r.cause, format!("{} {}", r.status, r.msg))
     }
 }

@@ -13,6 +13,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 pub(crate) enum Mode {
     /// Readable, once: the descriptor is disabled after one event until re-armed.
     Once,
+    /// Writable, once: a connection whose output waits for the peer to read.
+    OnceWritable,
     /// Readable, level-triggered, never disabled (the shutdown waker).
     Level,
 }
@@ -21,6 +23,7 @@ impl Mode {
     fn bits(self) -> u32 {
         match self {
             Mode::Once => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
+            Mode::OnceWritable => (libc::EPOLLOUT | libc::EPOLLONESHOT) as u32,
             Mode::Level => libc::EPOLLIN as u32,
         }
     }
