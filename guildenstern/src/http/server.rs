@@ -46,11 +46,16 @@ pub(crate) struct HttpState {
     /// A decoded chunked body (Compact).
     pub(crate) body: Vec<u8>,
     served: u64,
-    /// Responses the peer has not taken yet (it reads slower than we
-    /// answer): written when the socket is writable again, before any
-    /// further request is served.
-    unsent: Vec<u8>,
-    /// What follows once `unsent` is written (a close after the last answer).
+    /// Answers the peer has not taken yet (boxed: rare, and the state is
+    /// moved in and out of the worker on every wake-up).
+    unsent: Option<Box<Unsent>>,
+}
+
+/// Answers a peer reads slower than it gets them: written when the socket
+/// is writable again, before any further request is served.
+struct Unsent {
+    out: Vec<u8>,
+    /// What follows once `out` is written (a close after the last answer).
     then: Option<Flow>,
 }
 
@@ -81,8 +86,7 @@ impl HttpState {
             phase: Phase::Fresh,
             body: Vec::new(),
             served: 0,
-            unsent: Vec::new(),
-            then: None,
+            unsent: None,
         }
     }
 
@@ -239,15 +243,14 @@ impl HttpProto {
     /// Serves what the socket has: every complete request in order, then
     /// parks the connection, or closes it.
     fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
-        if !cx.req.st.unsent.is_empty() {
+        if let Some(mut unsent) = cx.req.st.unsent.take() {
             // Woken because the socket is writable: earlier answers first.
-            std::mem::swap(&mut cx.res.out, &mut cx.req.st.unsent);
+            std::mem::swap(&mut cx.res.out, &mut unsent.out);
             if !cx.res.write_now(b"") {
-                let then = cx.req.st.then.take();
-                let flow = self.park_writable(io, &mut cx, then);
+                let flow = self.park_writable(io, &mut cx, unsent.then);
                 return (cx, flow);
             }
-            if let Some(flow) = cx.req.st.then.take() {
+            if let Some(flow) = unsent.then {
                 let flow = self.settle(io, &mut cx, flow);
                 return (cx, flow);
             }
@@ -348,8 +351,10 @@ impl HttpProto {
     /// Keeps the unsent answers in the connection's state, to be written
     /// when the socket is writable; `then` follows once they are.
     fn park_writable(&self, io: &Io<'_, Self>, cx: &mut Http, then: Option<Flow>) -> Flow {
-        std::mem::swap(&mut cx.res.out, &mut cx.req.st.unsent);
-        cx.req.st.then = then;
+        // The worker's batch buffer goes with the connection (it has room
+        // for more); the worker gets an empty one.
+        let out = std::mem::take(&mut cx.res.out);
+        cx.req.st.unsent = Some(Box::new(Unsent { out, then }));
         io.set_deadline(DeadlineKind::Send, self.cfg.send_timeout);
         Flow::ParkWritable
     }
