@@ -123,6 +123,8 @@ pub(crate) enum Next {
     Closed,
     Readable,
     Writable,
+    /// Serve again, after the other connections that are ready.
+    Again,
 }
 
 /// One running server.
@@ -476,6 +478,7 @@ impl<P: Protocol> Core<P> {
             _ if conn.is_closed() => Next::Closed,
             Flow::Park => Next::Readable,
             Flow::ParkWritable => Next::Writable,
+            Flow::Yield => Next::Again,
             Flow::Close(cause, msg) => {
                 let (cause, msg) = self.take_linger_cause(conn.id).unwrap_or((cause, msg));
                 self.close(conn, cause, msg);

@@ -104,6 +104,7 @@ impl EpollBackend {
             Next::Closed => return,
             Next::Readable => Mode::Once,
             Next::Writable => Mode::OnceWritable,
+            Next::Again => Mode::OnceAny,
         };
         let fd = conn.stream.as_raw_fd();
         if let Err(e) = self.ep.rearm(fd, mode, conn.id.as_u64()) {

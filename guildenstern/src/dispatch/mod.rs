@@ -46,11 +46,16 @@ pub(crate) use self::write::{write_all, write_now};
 use std::net::TcpStream;
 use std::time::Duration;
 
+/// Reads a protocol makes for one connection in one wake-up before it
+/// yields ([`Flow::Yield`]), so that a client sending without pause does not
+/// keep a worker from the other connections.
+pub(crate) const READS_PER_WAKEUP: usize = 16;
+
 /// How readiness reaches the worker threads of a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Dispatcher {
     /// Workers wait on one shared epoll instance, connections registered
-    /// edge-triggered (Linux only; the default there).
+    /// one-shot and re-armed after each event (Linux only; the default there).
     #[cfg_attr(target_os = "linux", default)]
     Epoll,
     /// A poller thread (mio) queues ready connections for a worker pool;
@@ -67,6 +72,9 @@ pub(crate) enum Flow {
     /// Output is waiting for the peer to read: serve again once the socket
     /// is writable (the deadline set on the connection applies).
     ParkWritable,
+    /// The connection used its share of this wake-up ([`READS_PER_WAKEUP`])
+    /// and may have more to do: serve it again after the others that are ready.
+    Yield,
     /// Close now.
     Close(CloseCause, String),
     /// The last answer was written: half-close, drain what the peer still

@@ -167,20 +167,26 @@ impl PortableBackend {
                     continue;
                 }
             }
-            if next != Next::Closed
-                && (conn.hangup.swap(false, Ordering::AcqRel)
-                    || conn
-                        .sched
-                        .compare_exchange(
-                            sched::BUSY,
-                            sched::IDLE,
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                        )
-                        .is_err())
-            {
+            let again = match next {
+                Next::Closed => false,
+                // It used its share of the wake-up: behind the others.
+                Next::Again => true,
                 // An event came while we served it, or the peer's end is
                 // still to be read: serve it again, in turn.
+                Next::Readable | Next::Writable => {
+                    conn.hangup.swap(false, Ordering::AcqRel)
+                        || conn
+                            .sched
+                            .compare_exchange(
+                                sched::BUSY,
+                                sched::IDLE,
+                                Ordering::AcqRel,
+                                Ordering::Acquire,
+                            )
+                            .is_err()
+                }
+            };
+            if again {
                 conn.sched.store(sched::QUEUED, Ordering::Release);
                 self.push(id);
             }

@@ -10,7 +10,7 @@ use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
-use crate::dispatch::{make_room, panic_message};
+use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
 use crate::dispatch::{CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
 use log::Level;
 use std::cell::{Cell, RefCell};
@@ -264,6 +264,7 @@ impl HttpProto {
         // registration reports any byte that comes later, so no second read
         // is needed.
         let mut drained = false;
+        let mut reads = 0;
         loop {
             match self.next_request(&mut cx) {
                 Next::Request => {
@@ -300,6 +301,12 @@ impl HttpProto {
                     return (cx, flow);
                 }
             }
+            if reads == READS_PER_WAKEUP {
+                let flow = self.settle(io, &mut cx, Flow::Yield);
+                return (cx, flow);
+            }
+            reads += 1;
+            let st = &mut cx.req.st;
             let space = st.buf.len() - st.filled;
             match (&io.conn.stream).read(&mut st.buf[st.filled..]) {
                 Ok(0) => {
@@ -337,7 +344,7 @@ impl HttpProto {
     fn settle(&self, io: &Io<'_, Self>, cx: &mut Http, flow: Flow) -> Flow {
         if !cx.res.write_now(b"") {
             let then = match flow {
-                Flow::Park | Flow::ParkWritable => None,
+                Flow::Park | Flow::ParkWritable | Flow::Yield => None,
                 f => Some(f),
             };
             return self.park_writable(io, cx, then);

@@ -8,7 +8,7 @@ use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
 use super::send::close_frame_now;
-use crate::dispatch::{make_room, panic_message};
+use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
 use crate::dispatch::{
     write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
@@ -600,6 +600,7 @@ impl WsProto {
         } else {
             self.shared.cfg.max_header_bytes
         };
+        let mut reads = 0;
         loop {
             if !cx.st.open {
                 if let Some(flow) = self.handshake(io, cx) {
@@ -616,6 +617,11 @@ impl WsProto {
             } else {
                 limit
             };
+            if reads == READS_PER_WAKEUP {
+                // What is buffered was handled above; the rest after the others.
+                return Flow::Yield;
+            }
+            reads += 1;
             match self.read(io, &mut cx.st, limit) {
                 Ok(true) => {
                     // Drained: handle what came, then park.

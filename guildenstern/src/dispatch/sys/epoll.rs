@@ -15,6 +15,10 @@ pub(crate) enum Mode {
     Once,
     /// Writable, once: a connection whose output waits for the peer to read.
     OnceWritable,
+    /// Readable or writable, once: a connection that yielded with work left
+    /// (a socket that can take output raises the event at once, behind the
+    /// events already pending).
+    OnceAny,
     /// Readable, level-triggered, never disabled (the shutdown waker).
     Level,
 }
@@ -24,6 +28,9 @@ impl Mode {
         match self {
             Mode::Once => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
             Mode::OnceWritable => (libc::EPOLLOUT | libc::EPOLLONESHOT) as u32,
+            Mode::OnceAny => {
+                (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32
+            }
             Mode::Level => libc::EPOLLIN as u32,
         }
     }
