@@ -3,12 +3,16 @@
 //! It knows nothing of HTTP. A protocol (HTTP, WebSocket, …) implements
 //! a protocol trait: it is handed a connection whose socket is ready, reads what
 //! it can into the connection's own state, and answers what comes next — park
-//! the connection until more bytes come, or close it with a cause. No worker
-//! ever waits for bytes: a partial request stays in the connection's state.
+//! the connection until more bytes come (or until the socket takes the
+//! answers the client has not read yet), yield it to the other ready
+//! connections, or close it with a cause. No worker ever waits for bytes, or
+//! for a client to read: what is partial or unsent stays in the connection's
+//! state.
 //!
 //! Two dispatchers deliver readiness to workers:
 //! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
-//!   instance (connections edge-triggered), so the kernel picks the worker;
+//!   instance (connections one-shot, re-armed after each event), so the
+//!   kernel picks the worker;
 //! - [`Dispatcher::Portable`] (any mio platform): one poller thread hands ready
 //!   connections to a pool of workers through a queue.
 

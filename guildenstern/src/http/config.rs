@@ -217,7 +217,10 @@ impl HttpServer {
         self
     }
 
-    /// A reply must be taken by the client within this time. Default: 30 s.
+    /// Answers a client does not read wait this long for it (no worker
+    /// waits with them), then the connection closes with `TimedOut`; a
+    /// handler streaming a reply waits at most this long for each write.
+    /// Default: 30 s.
     pub fn send_timeout(mut self, d: Duration) -> Self {
         self.http.send_timeout = d;
         self

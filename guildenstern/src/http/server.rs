@@ -260,8 +260,9 @@ impl HttpProto {
                 Phase::Fresh => {}
             }
         }
-        // A short read means the socket was drained: the edge-triggered
-        // registration reports any byte that comes later, so no second read
+        // A short read means the socket was drained: a byte that comes
+        // later raises the next event (epoll re-checks readiness when the
+        // connection is re-armed; mio reports the edge), so no second read
         // is needed.
         let mut drained = false;
         let mut reads = 0;
