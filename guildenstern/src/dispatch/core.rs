@@ -655,9 +655,10 @@ impl<P: Protocol> Core<P> {
         }
         self.backend.shutdown();
         super::lifecycle::untrack(&self.server());
+        // Logged before `join` can return, so that "stopped" is the last line.
+        self.log(Level::Info, format_args!("stopped"));
         *self.finished.lock() = true;
         self.finished_cv.notify_all();
-        self.log(Level::Info, format_args!("stopped"));
     }
 }
 
