@@ -106,6 +106,10 @@ pub(crate) struct Conn<S> {
     /// bytes does not report it: the worker serving the connection takes
     /// this flag and serves once more, so that a read sees the end.
     pub(crate) hangup: AtomicBool,
+    /// The portable dispatcher watches it for writable too (from the first
+    /// time its output had to wait on; mio is edge-triggered, so this costs
+    /// no events while the socket has room).
+    pub(crate) watching_writable: AtomicBool,
     /// Bits a protocol keeps per connection where any thread can see them.
     pub(crate) flags: AtomicU8,
     pub(crate) data: Mutex<Option<Box<dyn Any + Send>>>,
@@ -123,6 +127,7 @@ impl<S> Conn<S> {
             deadline: AtomicU64::new(0),
             sched: AtomicU8::new(sched::IDLE),
             hangup: AtomicBool::new(false),
+            watching_writable: AtomicBool::new(false),
             flags: AtomicU8::new(0),
             data: Mutex::new(None),
         }

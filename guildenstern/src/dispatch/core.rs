@@ -649,8 +649,11 @@ impl<P: Protocol> Core<P> {
         self.table.for_each(|c| open.push(c.clone()));
         for c in open {
             if let Some(mut st) = c.state.try_lock() {
-                self.proto.on_shutdown(&c, &mut st);
+                self.proto.on_shutdown(&c, &mut st, deadline);
             }
+            // Bytes left unread would make the close a reset, which can
+            // discard what the peer has not read of our last answers.
+            let _ = drain_lingering(&c.stream);
             self.close(&c, CloseCause::Shutdown, "server stopped".into());
         }
         self.backend.shutdown();

@@ -129,8 +129,15 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     );
 
     /// The server stops and the connection is about to close: a last word
-    /// (WebSocket close 1001), written without blocking.
-    fn on_shutdown(&self, _conn: &ConnRef<Self::State>, _state: &mut Self::State) {}
+    /// (WebSocket close 1001), or answers still waiting for a slow reader,
+    /// written by `deadline` at the latest (the end of the grace period).
+    fn on_shutdown(
+        &self,
+        _conn: &ConnRef<Self::State>,
+        _state: &mut Self::State,
+        _deadline: std::time::Instant,
+    ) {
+    }
 
     /// Whether the connection is listed by [`Server::sockets`]: a WebSocket
     /// connection only once its handshake is done, so that a broadcast to

@@ -154,10 +154,12 @@ impl PortableBackend {
             };
             conn.sched.store(sched::BUSY, Ordering::Release);
             let next = core.serve_ready(&conn);
-            if next == Next::Writable {
-                // Registered for both from now on: edge-triggered, so a
-                // writable socket raises no event until its buffer filled.
-                // Re-registering makes the poller check it now.
+            if next == Next::Writable && !conn.watching_writable.swap(true, Ordering::AcqRel) {
+                // Registered for both from now on (once: re-registering
+                // raises an event at once if the socket is readable, and its
+                // bytes wait while output does). Edge-triggered, so a socket
+                // with room raises no event until its buffer filled; the
+                // re-registration makes the poller check it now.
                 if let Err(e) = self.watch_writable(&conn) {
                     core.close(
                         &conn,

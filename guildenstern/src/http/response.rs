@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 const COPY_LIMIT: usize = 16 * 1024;
 /// A batch larger than this is written at once.
 pub(crate) const FLUSH_LIMIT: usize = 64 * 1024;
+/// At most this much of the answers a client has not read is kept for it
+/// (the kernel already holds up to its socket's send buffer); beyond, the
+/// worker waits for the socket, up to the send timeout.
+pub(crate) const UNSENT_LIMIT: usize = 256 * 1024;
 
 /// Where the response to the current request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -292,15 +296,32 @@ impl Response {
     }
 
     /// Writes what the socket takes now of the batch buffer and `tail`,
-    /// and keeps the rest in the batch buffer; true when nothing is left.
+    /// and keeps the rest in the batch buffer (the connection parks with
+    /// it); true when nothing is left. A rest over [`UNSENT_LIMIT`] is
+    /// written out waiting for the socket instead, so that a client that
+    /// does not read cannot make the server hold large answers for it.
     /// A write error is kept in `failed` (the rest is dropped).
     pub(crate) fn write_now(&mut self, tail: &[u8]) -> bool {
         let Some(conn) = self.conn.as_ref().filter(|_| self.failed.is_none()) else {
             self.out.clear();
             return true;
         };
+        let parts = [&self.out[..], tail, b""];
+        let total = self.out.len() + tail.len();
+        let outcome = match write_now(&conn.stream, parts, 0) {
+            Ok(n) if total - n > UNSENT_LIMIT => {
+                let deadline = Instant::now() + self.send_timeout;
+                let rest = [
+                    &parts[0][n.min(parts[0].len())..],
+                    &tail[n.saturating_sub(parts[0].len())..],
+                    b"",
+                ];
+                write_all(&conn.stream, rest, deadline).map(|()| total)
+            }
+            r => r,
+        };
         let had = self.out.len();
-        match write_now(&conn.stream, [&self.out[..], tail, b""], 0) {
+        match outcome {
             Ok(n) if n >= had => {
                 self.out.clear();
                 self.out.extend_from_slice(&tail[n - had..]);
@@ -310,7 +331,12 @@ impl Response {
                 self.out.extend_from_slice(tail);
             }
             Err(e) => {
-                self.failed = Some((CloseCause::ConnectionLost, format!("writing response: {e}")));
+                let cause = if e.kind() == io::ErrorKind::TimedOut {
+                    CloseCause::TimedOut
+                } else {
+                    CloseCause::ConnectionLost
+                };
+                self.failed = Some((cause, format!("writing response: {e}")));
                 self.out.clear();
             }
         }

@@ -11,7 +11,9 @@ use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
 use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
-use crate::dispatch::{CloseCause, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
+use crate::dispatch::{
+    write_all, write_now, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
+};
 use log::Level;
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
@@ -19,7 +21,7 @@ use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The read buffer a connection starts with; it grows for larger requests
 /// and shrinks back after them.
@@ -55,8 +57,13 @@ pub(crate) struct HttpState {
 /// is writable again, before any further request is served.
 struct Unsent {
     out: Vec<u8>,
+    /// How much of `out` went out since.
+    sent: usize,
     /// What follows once `out` is written (a close after the last answer).
     then: Option<Flow>,
+    /// The request's own deadline (head or body) when the answers parked:
+    /// restored once they are out, not restarted.
+    deadline: (DeadlineKind, u64),
 }
 
 /// Where the current request of a parked connection stands.
@@ -174,6 +181,9 @@ impl Protocol for HttpProto {
         cx.res.conn = Some(io.conn.clone());
         cx.res.failed = None;
         let (mut cx, flow) = self.drive(io, cx);
+        // Whatever was not sent belongs to this connection alone (it moved
+        // into its state, or the connection closes): never to the next one.
+        cx.res.out.clear();
         cx.req.conn = None;
         cx.res.conn = None;
         cx.req.body = Body::Empty;
@@ -218,6 +228,18 @@ impl Protocol for HttpProto {
         }
     }
 
+    fn on_shutdown(&self, conn: &ConnRef<HttpState>, state: &mut HttpState, deadline: Instant) {
+        // Answers waiting for a slow reader go out within the grace period
+        // (connections are taken one after the other).
+        if let Some(unsent) = state.unsent.take() {
+            let until = deadline.min(Instant::now() + self.cfg.send_timeout);
+            let rest = &unsent.out[unsent.sent..];
+            if write_all(&conn.stream, [rest, b"", b""], until).is_err() {
+                log::debug!(target: "guildenstern", "{}: answers not taken before the stop", conn.id);
+            }
+        }
+    }
+
     fn thread_start(&self, server: &Server) {
         let body_unread = Rc::new(Cell::new(false));
         let mut res = Response::new(self.cfg.send_timeout, body_unread.clone());
@@ -244,20 +266,30 @@ impl HttpProto {
     /// parks the connection, or closes it.
     fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
         if let Some(mut unsent) = cx.req.st.unsent.take() {
-            // Woken because the socket is writable: earlier answers first.
-            std::mem::swap(&mut cx.res.out, &mut unsent.out);
-            if !cx.res.write_now(b"") {
-                let flow = self.park_writable(io, &mut cx, unsent.then);
-                return (cx, flow);
+            // Woken because the socket is writable (or readable: those
+            // bytes wait): earlier answers first.
+            match write_now(io.stream(), [&unsent.out, b"", b""], unsent.sent) {
+                Ok(sent) if sent < unsent.out.len() => {
+                    if sent > unsent.sent {
+                        // The client reads: the send timeout starts over.
+                        io.set_deadline(DeadlineKind::Send, self.cfg.send_timeout);
+                    }
+                    unsent.sent = sent;
+                    cx.req.st.unsent = Some(unsent);
+                    return (cx, Flow::ParkWritable);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = format!("writing response: {e}");
+                    return (cx, Flow::Close(CloseCause::ConnectionLost, msg));
+                }
             }
             if let Some(flow) = unsent.then {
-                let flow = self.settle(io, &mut cx, flow);
                 return (cx, flow);
             }
-            match cx.req.st.phase {
-                Phase::Head => io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout),
-                Phase::Body { .. } => io.set_deadline(DeadlineKind::Body, self.cfg.body_timeout),
-                Phase::Fresh => {}
+            let (kind, at) = unsent.deadline;
+            if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) {
+                io.conn.set_deadline(kind, at);
             }
         }
         // A short read means the socket was drained: a byte that comes
@@ -335,7 +367,10 @@ impl HttpProto {
                     return (cx, flow);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return (cx, Flow::Close(CloseCause::ConnectionLost, e.to_string())),
+                Err(e) => {
+                    let flow = Flow::Close(CloseCause::ConnectionLost, e.to_string());
+                    return (cx, flow);
+                }
             }
         }
     }
@@ -351,7 +386,7 @@ impl HttpProto {
             return self.park_writable(io, cx, then);
         }
         match (cx.res.failed.take(), flow) {
-            (Some((cause, msg)), Flow::Park) => Flow::Close(cause, msg),
+            (Some((cause, msg)), Flow::Park | Flow::Yield) => Flow::Close(cause, msg),
             (_, flow) => flow,
         }
     }
@@ -359,10 +394,17 @@ impl HttpProto {
     /// Keeps the unsent answers in the connection's state, to be written
     /// when the socket is writable; `then` follows once they are.
     fn park_writable(&self, io: &Io<'_, Self>, cx: &mut Http, then: Option<Flow>) -> Flow {
-        // The worker's batch buffer goes with the connection (it has room
-        // for more); the worker gets an empty one.
-        let out = std::mem::take(&mut cx.res.out);
-        cx.req.st.unsent = Some(Box::new(Unsent { out, then }));
+        // An exact copy (at most `UNSENT_LIMIT` bytes): the worker keeps its
+        // batch buffer.
+        let out = cx.res.out[..].to_vec();
+        cx.res.out.clear();
+        let deadline = io.conn.deadline();
+        cx.req.st.unsent = Some(Box::new(Unsent {
+            out,
+            sent: 0,
+            then,
+            deadline,
+        }));
         io.set_deadline(DeadlineKind::Send, self.cfg.send_timeout);
         Flow::ParkWritable
     }
@@ -638,7 +680,10 @@ impl HttpProto {
             ));
         }
         if io.stopping() {
-            return Some(Flow::Close(CloseCause::Shutdown, "server stopping".into()));
+            // Lingering: requests the client pipelined behind this one and
+            // we did not read would turn the close into a reset, and a reset
+            // can discard answers the client has not read yet.
+            return Some(Flow::Linger(CloseCause::Shutdown, "server stopping".into()));
         }
         if !cx.res.keep_alive {
             return Some(Flow::Close(

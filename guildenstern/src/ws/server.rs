@@ -565,7 +565,7 @@ impl Protocol for WsProto {
         conn.flags.load(Ordering::Acquire) & OPEN != 0
     }
 
-    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) {
+    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState, _deadline: Instant) {
         if state.open {
             close_frame_now(conn, code::GOING_AWAY, "server shutting down");
         }
