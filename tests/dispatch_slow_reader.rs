@@ -26,6 +26,7 @@ on_both_dispatchers!(
     pipelined_answers_wait_for_the_reader_and_come_in_order,
     a_client_that_never_reads_is_closed_at_the_send_timeout,
     connection_close_after_unread_answers_waits_for_them,
+    a_half_closed_slow_reader_gets_every_answer_then_the_close,
     a_stop_delivers_the_answers_a_slow_reader_has_not_taken,
     an_answer_to_a_reset_connection_never_reaches_the_next_one,
 );
@@ -193,13 +194,32 @@ fn connection_close_after_unread_answers_waits_for_them(d: Dispatcher) {
     only_clients_closed(&closes);
 }
 
+/// The client sends its requests and its end, then reads slowly: the end,
+/// seen while the answers waited, still closes the connection after them.
+fn a_half_closed_slow_reader_gets_every_answer_then_the_close(d: Dispatcher) {
+    let closes = Closes::default();
+    let (srv, started) = server(d, &closes, LIMIT);
+    let mut slow = srv.connect();
+    slow.send(chunk_requests(""));
+    slow.stream().shutdown(std::net::Shutdown::Write).unwrap();
+    started.recv_timeout(LIMIT).expect("the handler runs");
+    another_client_is_served(&srv);
+    read_chunks(&mut slow);
+    assert_eq!(until_closed(&mut slow.reader), Some(Vec::new()));
+    only_clients_closed(&closes);
+}
+
 /// A stop while answers wait for a slow reader: what was answered still
 /// reaches it whole (within the grace period), then the connection closes.
 fn a_stop_delivers_the_answers_a_slow_reader_has_not_taken(d: Dispatcher) {
     let closes = Closes::default();
     let (srv, started) = server(d, &closes, LIMIT);
     let mut slow = srv.connect();
-    slow.send(chunk_requests(""));
+    // Padded, so that well over 64 KiB of them are still unread when the
+    // server stops: closing on unread input would be a reset, and a reset
+    // discards answers the client has not read.
+    let pad = format!("X-Pad: {}\r\n", "p".repeat(1024));
+    slow.send(chunk_requests("").replace("Host: t\r\n", &format!("Host: t\r\n{pad}")));
     started.recv_timeout(LIMIT).expect("the handler runs");
     // The worker is free again: the slow connection is parked with its answers.
     another_client_is_served(&srv);

@@ -22,7 +22,7 @@ pub(crate) const LISTENER: u64 = 0;
 pub(crate) const WAKER: u64 = 1;
 
 /// How long a lingering close drains before it gives up.
-const LINGER: Duration = Duration::from_secs(2);
+pub(crate) const LINGER: Duration = Duration::from_secs(2);
 /// How many bytes a lingering close drains before it gives up.
 const LINGER_BYTES: usize = 64 * 1024;
 /// How long accepting pauses after the process ran out of descriptors.
@@ -467,6 +467,11 @@ impl<P: Protocol> Core<P> {
                 let _ = conn.stream.shutdown(Shutdown::Write);
                 conn.lingering.store(true, Ordering::Release);
                 self.lingering.lock().push((conn.id, *cause, msg.clone()));
+                if conn.is_closed() {
+                    // Closed by another thread meanwhile: its close could
+                    // not forget an entry that was not there yet.
+                    self.take_linger_cause(conn.id);
+                }
                 conn.set_deadline(
                     DeadlineKind::Linger,
                     self.now_ms() + LINGER.as_millis() as u64,
@@ -645,17 +650,7 @@ impl<P: Protocol> Core<P> {
         }
         drop(n);
         *self.admitting.write() = false;
-        let mut open = Vec::new();
-        self.table.for_each(|c| open.push(c.clone()));
-        for c in open {
-            if let Some(mut st) = c.state.try_lock() {
-                self.proto.on_shutdown(&c, &mut st, deadline);
-            }
-            // Bytes left unread would make the close a reset, which can
-            // discard what the peer has not read of our last answers.
-            let _ = drain_lingering(&c.stream);
-            self.close(&c, CloseCause::Shutdown, "server stopped".into());
-        }
+        self.close_all_gracefully(deadline);
         self.backend.shutdown();
         super::lifecycle::untrack(&self.server());
         // Logged before `join` can return, so that "stopped" is the last line.
@@ -727,30 +722,48 @@ fn is_transient_accept_error(e: &io::Error) -> bool {
         || e.raw_os_error() == Some(libc::EPERM)
 }
 
-/// Reads and drops what a peer still sends after the last answer.
-fn drain_lingering(mut stream: &TcpStream) -> Flow {
+/// How draining a socket's input ended.
+pub(crate) enum Drained {
+    /// It has nothing more for now; this many bytes were read and dropped.
+    Open(usize),
+    /// The peer's end, an error, or more than the budget.
+    Ended(Flow),
+}
+
+/// Reads and drops what the peer sends, up to `budget` bytes.
+pub(crate) fn drain_input(mut stream: &TcpStream, budget: usize) -> Drained {
     let mut scratch = [0u8; 4096];
     let mut total = 0;
     loop {
         match stream.read(&mut scratch) {
             Ok(0) => {
-                return Flow::Close(
+                return Drained::Ended(Flow::Close(
                     CloseCause::ClosedByClient,
-                    "closed after error answer".into(),
-                )
+                    "closed after the last answer".into(),
+                ))
             }
             Ok(n) => {
                 total += n;
-                if total > LINGER_BYTES {
-                    return Flow::Close(
+                if total > budget {
+                    return Drained::Ended(Flow::Close(
                         CloseCause::ProtocolViolated,
-                        "kept sending after error answer".into(),
-                    );
+                        "kept sending after the last answer".into(),
+                    ));
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Flow::Park,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Open(total),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Flow::Close(CloseCause::ConnectionLost, e.to_string()),
+            Err(e) => {
+                return Drained::Ended(Flow::Close(CloseCause::ConnectionLost, e.to_string()))
+            }
         }
+    }
+}
+
+/// Reads and drops what a peer still sends after the last answer.
+fn drain_lingering(stream: &TcpStream) -> Flow {
+    match drain_input(stream, LINGER_BYTES) {
+        Drained::Open(_) => Flow::Park,
+        Drained::Ended(flow) => flow,
     }
 }

@@ -27,6 +27,7 @@ mod conn;
 mod core;
 #[cfg(target_os = "linux")]
 mod epoll;
+mod farewell;
 mod lifecycle;
 mod options;
 mod portable;
@@ -128,15 +129,12 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
         state: Option<&mut Self::State>,
     );
 
-    /// The server stops and the connection is about to close: a last word
-    /// (WebSocket close 1001), or answers still waiting for a slow reader,
-    /// written by `deadline` at the latest (the end of the grace period).
-    fn on_shutdown(
-        &self,
-        _conn: &ConnRef<Self::State>,
-        _state: &mut Self::State,
-        _deadline: std::time::Instant,
-    ) {
+    /// The server stops and the connection is about to close: returns the
+    /// bytes still owed to the peer (answers a slow reader has not taken),
+    /// which the stop writes within its grace period; or writes a last word
+    /// itself, without blocking (WebSocket close 1001).
+    fn on_shutdown(&self, _conn: &ConnRef<Self::State>, _state: &mut Self::State) -> Vec<u8> {
+        Vec::new()
     }
 
     /// Whether the connection is listed by [`Server::sockets`]: a WebSocket

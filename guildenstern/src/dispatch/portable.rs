@@ -174,9 +174,10 @@ impl PortableBackend {
                 // It used its share of the wake-up: behind the others.
                 Next::Again => true,
                 // An event came while we served it, or the peer's end is
-                // still to be read: serve it again, in turn.
+                // still to be read: serve it again, in turn. (Waiting to
+                // write, it reads nothing: the end stays noted for later.)
                 Next::Readable | Next::Writable => {
-                    conn.hangup.swap(false, Ordering::AcqRel)
+                    (next == Next::Readable && conn.hangup.swap(false, Ordering::AcqRel))
                         || conn
                             .sched
                             .compare_exchange(

@@ -12,7 +12,7 @@ use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
 use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
 use crate::dispatch::{
-    write_all, write_now, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
+    write_now, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
 use log::Level;
 use std::cell::{Cell, RefCell};
@@ -21,7 +21,7 @@ use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The read buffer a connection starts with; it grows for larger requests
 /// and shrinks back after them.
@@ -228,15 +228,15 @@ impl Protocol for HttpProto {
         }
     }
 
-    fn on_shutdown(&self, conn: &ConnRef<HttpState>, state: &mut HttpState, deadline: Instant) {
-        // Answers waiting for a slow reader go out within the grace period
-        // (connections are taken one after the other).
-        if let Some(unsent) = state.unsent.take() {
-            let until = deadline.min(Instant::now() + self.cfg.send_timeout);
-            let rest = &unsent.out[unsent.sent..];
-            if write_all(&conn.stream, [rest, b"", b""], until).is_err() {
-                log::debug!(target: "guildenstern", "{}: answers not taken before the stop", conn.id);
+    fn on_shutdown(&self, _conn: &ConnRef<HttpState>, state: &mut HttpState) -> Vec<u8> {
+        // Answers waiting for a slow reader: the stop writes them.
+        match state.unsent.take() {
+            Some(unsent) => {
+                let mut rest = unsent.out;
+                rest.drain(..unsent.sent);
+                rest
             }
+            None => Vec::new(),
         }
     }
 
@@ -299,6 +299,10 @@ impl HttpProto {
         let mut drained = false;
         let mut reads = 0;
         loop {
+            if let Some((cause, msg)) = cx.res.failed.take() {
+                // The connection is gone: no further handler runs for it.
+                return (cx, Flow::Close(cause, msg));
+            }
             match self.next_request(&mut cx) {
                 Next::Request => {
                     cx = self.run_handler(io, cx);

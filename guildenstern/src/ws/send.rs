@@ -5,10 +5,13 @@
 
 use super::frame::{is_valid_close_code, server_header, Kind};
 use super::server::{WsProto, WsState, CLOSE_SENT, OPEN};
-use crate::dispatch::{write_all, CloseCause, ConnRef, Core, DeadlineKind, Server, SocketId};
+use crate::dispatch::sys::Wait;
+use crate::dispatch::{
+    write_all, write_now, CloseCause, ConnRef, Core, DeadlineKind, Server, SocketId,
+};
 use parking_lot::{lock_api::ArcMutexGuard, RawMutex};
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -252,20 +255,11 @@ enum Outcome {
     Failed(io::Error),
 }
 
-fn write_some(conn: &ConnRef<WsState>, frame: &[u8], mut done: usize) -> Outcome {
-    loop {
-        match (&conn.stream).write(&frame[done..]) {
-            Ok(0) => return Outcome::Failed(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                done += n;
-                if done == frame.len() {
-                    return Outcome::Done;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::Blocked(done),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Outcome::Failed(e),
-        }
+fn write_some(conn: &ConnRef<WsState>, frame: &[u8], done: usize) -> Outcome {
+    match write_now(&conn.stream, [frame, b"", b""], done) {
+        Ok(n) if n == frame.len() => Outcome::Done,
+        Ok(n) => Outcome::Blocked(n),
+        Err(e) => Outcome::Failed(e),
     }
 }
 
@@ -361,8 +355,11 @@ fn multicast(
         } else {
             (now + Duration::from_millis(5)).min(deadline)
         };
-        let fds: Vec<BorrowedFd<'_>> = partial.iter().map(|p| p.conn.stream.as_fd()).collect();
-        let polled = crate::dispatch::sys::wait_writable_many(&fds, &mut ready, until);
+        let fds: Vec<(BorrowedFd<'_>, Wait)> = partial
+            .iter()
+            .map(|p| (p.conn.stream.as_fd(), Wait::Writable))
+            .collect();
+        let polled = crate::dispatch::sys::wait_many(&fds, &mut ready, until);
         drop(fds);
         if let Err(e) = polled {
             for p in partial.drain(..) {

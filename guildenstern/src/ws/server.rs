@@ -565,10 +565,11 @@ impl Protocol for WsProto {
         conn.flags.load(Ordering::Acquire) & OPEN != 0
     }
 
-    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState, _deadline: Instant) {
+    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) -> Vec<u8> {
         if state.open {
             close_frame_now(conn, code::GOING_AWAY, "server shutting down");
         }
+        Vec::new()
     }
 
     fn thread_start(&self, server: &Server) {

@@ -38,10 +38,7 @@ pub(crate) enum Wait {
 /// poll(2). Returns `Ok(false)` on time-out. Used only by handlers that chose
 /// to block on their own socket (streaming bodies, large replies).
 pub(crate) fn wait_fd(fd: BorrowedFd<'_>, what: Wait, deadline: Instant) -> io::Result<bool> {
-    let events = match what {
-        Wait::Readable => libc::POLLIN,
-        Wait::Writable => libc::POLLOUT,
-    };
+    let events = poll_events(what);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -65,18 +62,19 @@ pub(crate) fn wait_fd(fd: BorrowedFd<'_>, what: Wait, deadline: Instant) -> io::
     }
 }
 
-/// Waits until one of `fds` can take more bytes or `deadline` passes;
-/// returns which are ready (or hung up, which the next write reports).
-pub(crate) fn wait_writable_many(
-    fds: &[BorrowedFd<'_>],
+/// Waits until one of `fds` is ready for what it is paired with, or
+/// `deadline` passes; returns which are ready (or hung up, which the next
+/// read or write reports).
+pub(crate) fn wait_many(
+    fds: &[(BorrowedFd<'_>, Wait)],
     ready: &mut Vec<bool>,
     deadline: Instant,
 ) -> io::Result<()> {
     let mut pfds: Vec<libc::pollfd> = fds
         .iter()
-        .map(|fd| libc::pollfd {
+        .map(|(fd, what)| libc::pollfd {
             fd: fd.as_raw_fd(),
-            events: libc::POLLOUT,
+            events: poll_events(*what),
             revents: 0,
         })
         .collect();
@@ -94,6 +92,13 @@ pub(crate) fn wait_writable_many(
     }
     ready.extend(pfds.iter().map(|p| p.revents != 0));
     Ok(())
+}
+
+fn poll_events(what: Wait) -> libc::c_short {
+    match what {
+        Wait::Readable => libc::POLLIN,
+        Wait::Writable => libc::POLLOUT,
+    }
 }
 
 /// The soft limit on open file descriptors, if it can be read.
