@@ -465,9 +465,11 @@ impl<P: Protocol> Core<P> {
                 // Set up under the state lock, so that no deadline armed
                 // before (a passed head deadline, say) fires in between.
                 let _ = conn.stream.shutdown(Shutdown::Write);
-                conn.lingering.store(true, Ordering::Release);
+                // SeqCst here and in `close`: each side stores, then loads
+                // what the other stores; neither may miss both.
+                conn.lingering.store(true, Ordering::SeqCst);
                 self.lingering.lock().push((conn.id, *cause, msg.clone()));
-                if conn.is_closed() {
+                if conn.closed.load(Ordering::SeqCst) {
                     // Closed by another thread meanwhile: its close could
                     // not forget an entry that was not there yet.
                     self.take_linger_cause(conn.id);
@@ -497,7 +499,7 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
+    pub(crate) fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
         let mut l = self.lingering.lock();
         let i = l.iter().position(|(c, _, _)| *c == id)?;
         let (_, cause, msg) = l.swap_remove(i);
@@ -512,10 +514,10 @@ impl<P: Protocol> Core<P> {
         cause: CloseCause,
         msg: String,
     ) -> bool {
-        if conn.closed.swap(true, Ordering::AcqRel) {
+        if conn.closed.swap(true, Ordering::SeqCst) {
             return false;
         }
-        if conn.lingering.load(Ordering::Acquire) {
+        if conn.lingering.load(Ordering::SeqCst) {
             // Closed some other way than its linger ending: forget its entry.
             self.take_linger_cause(conn.id);
         }
@@ -726,7 +728,9 @@ fn is_transient_accept_error(e: &io::Error) -> bool {
 pub(crate) enum Drained {
     /// It has nothing more for now; this many bytes were read and dropped.
     Open(usize),
-    /// The peer's end, an error, or more than the budget.
+    /// The budget was read (this many bytes); more may be waiting.
+    Full(usize),
+    /// The peer's end, or an error.
     Ended(Flow),
 }
 
@@ -744,11 +748,8 @@ pub(crate) fn drain_input(mut stream: &TcpStream, budget: usize) -> Drained {
             }
             Ok(n) => {
                 total += n;
-                if total > budget {
-                    return Drained::Ended(Flow::Close(
-                        CloseCause::ProtocolViolated,
-                        "kept sending after the last answer".into(),
-                    ));
+                if total >= budget {
+                    return Drained::Full(total);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Open(total),
@@ -764,6 +765,10 @@ pub(crate) fn drain_input(mut stream: &TcpStream, budget: usize) -> Drained {
 fn drain_lingering(stream: &TcpStream) -> Flow {
     match drain_input(stream, LINGER_BYTES) {
         Drained::Open(_) => Flow::Park,
+        Drained::Full(_) => Flow::Close(
+            CloseCause::ProtocolViolated,
+            "kept sending after the last answer".into(),
+        ),
         Drained::Ended(flow) => flow,
     }
 }

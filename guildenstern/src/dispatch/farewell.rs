@@ -1,9 +1,10 @@
 //! The end of a stop, once the workers are gone: every connection still
 //! open gets what it is owed (answers a slow reader has not taken yet, a
-//! WebSocket close frame), then closes. Where input is left unread, it
-//! lingers first: a close with unread input is a reset, and a reset makes
-//! the peer discard what it has not read of our last answers. All
-//! connections at once, on one poll, within the grace period.
+//! WebSocket close frame), then closes. A connection that was sent
+//! something, or has input left unread, half-closes and lingers first: a
+//! close with unread input, or with input still coming, is a reset, and a
+//! reset makes the peer discard what it has not read of our last bytes.
+//! All connections at once, on one poll, within the grace period.
 
 use super::core::{drain_input, Drained, LINGER};
 use super::sys::{wait_many, Wait};
@@ -15,9 +16,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Input read and dropped per connection, at most: requests a client
-/// pipelined behind the last one served (time bounds it too: [`LINGER`]).
+/// Input read and dropped per connection, at most (time bounds it too).
 const DRAIN_BYTES: usize = 64 << 20;
+/// Input read per connection per turn, so that one fast sender does not
+/// keep the loop from the others or from its deadlines.
+const DRAIN_STEP: usize = 256 * 1024;
 
 /// One connection on its way out.
 struct Farewell<S> {
@@ -25,41 +28,43 @@ struct Farewell<S> {
     /// Bytes still owed to the peer, and how many of them went out.
     rest: Vec<u8>,
     sent: usize,
-    /// Set once everything is written and the connection lingers.
-    linger_until: Option<Instant>,
+    /// The peer was sent something it should read before the close.
+    owed: bool,
+    /// When it stops waiting: the grace period's end while writing, then
+    /// the end of its linger.
+    until: Instant,
+    lingering: bool,
     /// Bytes read (and dropped) while lingering.
     drained: usize,
 }
 
 impl<P: Protocol> Core<P> {
     /// Writes what every open connection is owed and closes it, lingering
-    /// where input was left unread; returns by `grace_end` (or at once when
-    /// no connection needs more).
+    /// where the peer was sent something or sent what was not read; returns
+    /// by `grace_end` (a linger ends earlier: [`LINGER`]).
     pub(crate) fn close_all_gracefully(self: &Arc<Self>, grace_end: Instant) {
         let mut open = Vec::new();
         self.table.for_each(|c| open.push(c.clone()));
         let mut left = Vec::new();
         for conn in open {
-            let rest = match conn.state.try_lock() {
+            let owed = match conn.state.try_lock() {
                 Some(mut st) => self.proto.on_shutdown(&conn, &mut st),
-                None => Vec::new(),
+                None => None,
             };
             let f = Farewell {
                 conn,
-                rest,
+                owed: owed.is_some(),
+                rest: owed.unwrap_or_default(),
                 sent: 0,
-                linger_until: None,
+                until: grace_end,
+                lingering: false,
                 drained: 0,
             };
             left.extend(self.farewell_step(f, grace_end));
         }
         let mut ready = Vec::new();
         while !left.is_empty() {
-            let until = left
-                .iter()
-                .map(|f| f.linger_until.unwrap_or(grace_end))
-                .min()
-                .unwrap_or(grace_end);
+            let until = left.iter().map(|f| f.until).min().unwrap_or(grace_end);
             let fds: Vec<(BorrowedFd<'_>, Wait)> = left
                 .iter()
                 .map(|f| {
@@ -79,10 +84,10 @@ impl<P: Protocol> Core<P> {
             let now = Instant::now();
             let mut next = Vec::with_capacity(left.len());
             for (f, &r) in left.drain(..).zip(ready.iter()) {
-                if r {
-                    next.extend(self.farewell_step(f, grace_end));
-                } else if now >= f.linger_until.unwrap_or(grace_end) {
+                if now >= f.until {
                     self.say_goodbye(&f.conn);
+                } else if r {
+                    next.extend(self.farewell_step(f, grace_end));
                 } else {
                     next.push(f);
                 }
@@ -113,30 +118,38 @@ impl<P: Protocol> Core<P> {
                 return Some(f);
             }
         }
-        match drain_input(&f.conn.stream, DRAIN_BYTES.saturating_sub(f.drained)) {
-            Drained::Open(0)
-                if f.linger_until.is_none() && !f.conn.lingering.load(Ordering::Acquire) =>
-            {
-                // Nothing unread: the close is a plain end of stream.
+        let budget = DRAIN_STEP.min(DRAIN_BYTES.saturating_sub(f.drained));
+        let read = match drain_input(&f.conn.stream, budget) {
+            Drained::Open(n) | Drained::Full(n) => n,
+            Drained::Ended(_) => {
                 self.say_goodbye(&f.conn);
-                None
+                return None;
             }
-            Drained::Open(n) => {
-                f.drained += n;
-                if f.linger_until.is_none() {
-                    let _ = f.conn.stream.shutdown(Shutdown::Write);
-                    f.linger_until = Some((Instant::now() + LINGER).min(grace_end));
-                }
-                Some(f)
-            }
-            Drained::Ended(..) => {
-                self.say_goodbye(&f.conn);
-                None
-            }
+        };
+        f.drained += read;
+        if f.drained >= DRAIN_BYTES {
+            self.say_goodbye(&f.conn);
+            return None;
         }
+        if !f.lingering {
+            let unread = read > 0 || f.conn.lingering.load(Ordering::SeqCst);
+            if !f.owed && !unread {
+                // Nothing for the peer to read, nothing unread: a plain end.
+                self.say_goodbye(&f.conn);
+                return None;
+            }
+            let _ = f.conn.stream.shutdown(Shutdown::Write);
+            f.lingering = true;
+            f.until = (Instant::now() + LINGER).min(grace_end);
+        }
+        Some(f)
     }
 
+    /// Closes with the cause of its lingering close, if it had one.
     fn say_goodbye(self: &Arc<Self>, conn: &ConnRef<P::State>) {
-        self.close(conn, CloseCause::Shutdown, "server stopped".into());
+        let (cause, msg) = self
+            .take_linger_cause(conn.id)
+            .unwrap_or((CloseCause::Shutdown, "server stopped".into()));
+        self.close(conn, cause, msg);
     }
 }

@@ -129,12 +129,18 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
         state: Option<&mut Self::State>,
     );
 
-    /// The server stops and the connection is about to close: returns the
-    /// bytes still owed to the peer (answers a slow reader has not taken),
-    /// which the stop writes within its grace period; or writes a last word
-    /// itself, without blocking (WebSocket close 1001).
-    fn on_shutdown(&self, _conn: &ConnRef<Self::State>, _state: &mut Self::State) -> Vec<u8> {
-        Vec::new()
+    /// The server stops and the connection is about to close. Without
+    /// blocking, a last word may be written (WebSocket close 1001); returns
+    /// `Some` with the bytes still owed to the peer (answers a slow reader
+    /// has not taken, the rest of that last word) when the peer was sent
+    /// something it should get before the close: the stop writes them
+    /// within its grace period, then lingers for the peer's end.
+    fn on_shutdown(
+        &self,
+        _conn: &ConnRef<Self::State>,
+        _state: &mut Self::State,
+    ) -> Option<Vec<u8>> {
+        None
     }
 
     /// Whether the connection is listed by [`Server::sockets`]: a WebSocket

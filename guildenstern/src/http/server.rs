@@ -228,16 +228,13 @@ impl Protocol for HttpProto {
         }
     }
 
-    fn on_shutdown(&self, _conn: &ConnRef<HttpState>, state: &mut HttpState) -> Vec<u8> {
+    fn on_shutdown(&self, _conn: &ConnRef<HttpState>, state: &mut HttpState) -> Option<Vec<u8>> {
         // Answers waiting for a slow reader: the stop writes them.
-        match state.unsent.take() {
-            Some(unsent) => {
-                let mut rest = unsent.out;
-                rest.drain(..unsent.sent);
-                rest
-            }
-            None => Vec::new(),
-        }
+        state.unsent.take().map(|unsent| {
+            let mut rest = unsent.out;
+            rest.drain(..unsent.sent);
+            rest
+        })
     }
 
     fn thread_start(&self, server: &Server) {

@@ -199,14 +199,7 @@ pub fn send_close(
 
 /// Writes a close frame without waiting (shutdown, protocol errors): best effort.
 pub(crate) fn close_frame_now(conn: &ConnRef<WsState>, code: u16, reason: &str) {
-    let mut frame = [0u8; 2 + 2 + 123];
-    let reason = &reason.as_bytes()[..reason.len().min(123)];
-    let mut head = [0u8; 14];
-    let n = server_header(Kind::Close, true, 2 + reason.len(), &mut head);
-    frame[..n].copy_from_slice(&head[..n]);
-    frame[n..n + 2].copy_from_slice(&code.to_be_bytes());
-    frame[n + 2..n + 2 + reason.len()].copy_from_slice(reason);
-    let len = n + 2 + reason.len();
+    let (frame, len) = close_frame(code, reason);
     if let Some(_w) = conn.write_lock.try_lock_for(Duration::from_millis(100)) {
         if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
             return;
@@ -217,6 +210,36 @@ pub(crate) fn close_frame_now(conn: &ConnRef<WsState>, code: u16, reason: &str) 
             Instant::now() + Duration::from_millis(500),
         );
     }
+}
+
+/// A close frame for the end of a stop: written as far as the socket takes
+/// it now, the rest returned for the stop to write; nothing more if another
+/// thread is writing (the connection closes anyway) or a close went out.
+pub(crate) fn close_frame_owed(conn: &ConnRef<WsState>, code: u16, reason: &str) -> Vec<u8> {
+    let Some(_w) = conn.write_lock.try_lock() else {
+        return Vec::new();
+    };
+    if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
+        return Vec::new();
+    }
+    let (frame, len) = close_frame(code, reason);
+    match write_now(&conn.stream, [&frame[..len], b"", b""], 0) {
+        Ok(n) => frame[n..len].to_vec(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A close frame (server to client: unmasked) with `code` and as much of
+/// `reason` as fits, and its length.
+fn close_frame(code: u16, reason: &str) -> ([u8; 2 + 2 + 123], usize) {
+    let mut frame = [0u8; 2 + 2 + 123];
+    let reason = &reason.as_bytes()[..reason.len().min(123)];
+    let mut head = [0u8; 14];
+    let n = server_header(Kind::Close, true, 2 + reason.len(), &mut head);
+    frame[..n].copy_from_slice(&head[..n]);
+    frame[n..n + 2].copy_from_slice(&code.to_be_bytes());
+    frame[n + 2..n + 2 + reason.len()].copy_from_slice(reason);
+    (frame, n + 2 + reason.len())
 }
 
 /// Sends one text message to many connections: the frame is encoded once

@@ -7,7 +7,7 @@ use super::config::{Receive, WsShared};
 use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
-use super::send::close_frame_now;
+use super::send::{close_frame_now, close_frame_owed};
 use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
 use crate::dispatch::{
     write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
@@ -565,11 +565,12 @@ impl Protocol for WsProto {
         conn.flags.load(Ordering::Acquire) & OPEN != 0
     }
 
-    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) -> Vec<u8> {
-        if state.open {
-            close_frame_now(conn, code::GOING_AWAY, "server shutting down");
-        }
-        Vec::new()
+    fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) -> Option<Vec<u8>> {
+        // Then the stop waits (a little) for the client's answer, also when
+        // a sender's close went out before.
+        state
+            .open
+            .then(|| close_frame_owed(conn, code::GOING_AWAY, "server shutting down"))
     }
 
     fn thread_start(&self, server: &Server) {

@@ -81,7 +81,8 @@ pub(crate) fn wait_many(
     ready.clear();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // Rounded up: less than a millisecond left is one more wait, not a spin.
+        let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
         // SAFETY: `pfds` holds `pfds.len()` initialised pollfd structs; the fds are
         // borrowed by the caller for the duration of the call.
         match syscall!(poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms)) {
