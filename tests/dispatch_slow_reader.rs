@@ -229,6 +229,7 @@ fn a_stop_delivers_the_answers_a_slow_reader_has_not_taken(d: Dispatcher) {
         server.join();
     });
     let got = until_closed(&mut slow.reader).expect("closed after the stop");
+    drop(slow); // its end ends the server's linger
     stopper.join().unwrap();
     // A whole number of whole answers, in order.
     let mut rest = &got[..];

@@ -491,6 +491,10 @@ impl<P: Protocol> Core<P> {
                 self.close(conn, cause, msg);
                 Next::Closed
             }
+            // Stopping: the stop's farewell drains it, with room for the
+            // requests a client pipelined (this drain would call more than
+            // `LINGER_BYTES` abuse, and its close a reset).
+            Flow::Linger(..) if self.stopping() => Next::Readable,
             Flow::Linger(..) => {
                 // Drain what is already queued now (the portable dispatcher
                 // is edge-triggered: those bytes raise no new event).
