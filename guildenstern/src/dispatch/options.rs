@@ -101,7 +101,9 @@ macro_rules! builder_options {
             self
         }
 
-        /// How long a stop waits for handlers in flight. Default: 10 s.
+        /// How long a stop waits for handlers in flight, and then for clients
+        /// to take what they are still owed (answers not read yet, a
+        /// WebSocket close). Default: 10 s.
         pub fn shutdown_grace(mut self, d: std::time::Duration) -> Self {
             self.options.dispatch.shutdown_grace = d;
             self

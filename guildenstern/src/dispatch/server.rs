@@ -91,7 +91,10 @@ impl Server {
     }
 
     /// Stops accepting, lets in-flight requests finish within the grace
-    /// period, and closes every connection. Returns at once; see [`Server::join`].
+    /// period, writes what clients are still owed (answers they have not
+    /// read, a WebSocket close 1001) and closes every connection, lingering
+    /// where a client sent input that was not read. Returns at once; see
+    /// [`Server::join`].
     pub fn stop(&self) {
         self.inner.stop()
     }
