@@ -331,16 +331,21 @@ impl Response {
                 self.out.extend_from_slice(tail);
             }
             Err(e) => {
-                let cause = if e.kind() == io::ErrorKind::TimedOut {
-                    CloseCause::TimedOut
-                } else {
-                    CloseCause::ConnectionLost
-                };
-                self.failed = Some((cause, format!("writing response: {e}")));
+                self.write_failed(e);
                 self.out.clear();
             }
         }
         self.out.is_empty()
+    }
+
+    /// Keeps the first write error; the connection closes with it.
+    fn write_failed(&mut self, e: io::Error) {
+        let cause = if e.kind() == io::ErrorKind::TimedOut {
+            CloseCause::TimedOut
+        } else {
+            CloseCause::ConnectionLost
+        };
+        self.failed = Some((cause, format!("writing response: {e}")));
     }
 
     /// Writes the batch buffer now, waiting for the socket up to the send timeout.
@@ -361,12 +366,7 @@ impl Response {
             if let Some(conn) = &self.conn {
                 let deadline = Instant::now() + self.send_timeout;
                 if let Err(e) = write_all(&conn.stream, [&self.out[..], a, b], deadline) {
-                    let cause = if e.kind() == io::ErrorKind::TimedOut {
-                        CloseCause::TimedOut
-                    } else {
-                        CloseCause::ConnectionLost
-                    };
-                    self.failed = Some((cause, format!("writing response: {e}")));
+                    self.write_failed(e);
                 }
             }
         }

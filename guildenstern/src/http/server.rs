@@ -412,11 +412,9 @@ impl HttpProto {
 
     /// Writes the batch and parks the connection with the right deadline.
     fn park(&self, io: &Io<'_, Self>, cx: &mut Http) -> Flow {
-        if !cx.res.write_now(b"") {
-            return self.park_writable(io, cx, None);
-        }
-        if let Some((cause, msg)) = cx.res.failed.take() {
-            return Flow::Close(cause, msg);
+        let flow = self.settle(io, cx, Flow::Park);
+        if !matches!(flow, Flow::Park) {
+            return flow;
         }
         if matches!(cx.req.st.phase, Phase::Fresh)
             && io.deadline_kind() != DeadlineKind::Idle
