@@ -5,13 +5,14 @@ use super::backend::Backend;
 use super::conn::{Conn, ConnRef, DeadlineKind, SocketId, Table};
 use super::options::{OnThread, Options};
 use super::server::{Control, Server};
-use super::{CloseCause, Dispatcher, Flow, Protocol};
+use super::{panic_message, CloseCause, Dispatcher, Flow, Protocol};
 use crate::error::Error;
 use log::{Level, LevelFilter};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::io::{self, Read};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -459,7 +460,10 @@ impl<P: Protocol> Core<P> {
             let flow = if conn.lingering.load(Ordering::Acquire) {
                 drain_lingering(&conn.stream)
             } else {
-                self.proto.on_ready(&Io { core: self, conn }, &mut st)
+                // A bug in the protocol code costs this connection, not the worker.
+                let io = Io { core: self, conn };
+                catch_unwind(AssertUnwindSafe(|| self.proto.on_ready(&io, &mut st)))
+                    .unwrap_or_else(|panic| self.internal_error(conn.id, &*panic))
             };
             if let Flow::Linger(cause, msg) = &flow {
                 // Set up under the state lock, so that no deadline armed
@@ -501,6 +505,20 @@ impl<P: Protocol> Core<P> {
                 self.serve_ready(conn)
             }
         }
+    }
+
+    /// Serving a connection panicked outside any callback: logged, and the
+    /// connection closes. A fuzzing build aborts, so that the fuzzer sees it.
+    fn internal_error(&self, id: SocketId, panic: &(dyn std::any::Any + Send)) -> Flow {
+        let what = panic_message(panic);
+        self.log(
+            Level::Error,
+            format_args!("internal error serving {id}: {what}"),
+        );
+        if cfg!(fuzzing) {
+            std::process::abort();
+        }
+        Flow::Close(CloseCause::InternalError, what)
     }
 
     pub(crate) fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {

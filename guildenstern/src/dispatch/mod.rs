@@ -33,6 +33,8 @@ mod options;
 mod portable;
 mod server;
 pub(crate) mod sys;
+#[cfg(test)]
+mod tests;
 mod timer;
 mod write;
 
@@ -41,7 +43,7 @@ pub use self::conn::{DeadlineKind, SocketId};
 pub use self::lifecycle::{serve, shutdown, Startable};
 pub use self::server::Server;
 
-pub(crate) use self::buffer::make_room;
+pub(crate) use self::buffer::{grow_within, INITIAL_BUFFER};
 pub(crate) use self::cause::panic_message;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};

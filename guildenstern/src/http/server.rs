@@ -10,7 +10,7 @@ use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
-use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
+use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
     write_now, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
@@ -23,9 +23,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The read buffer a connection starts with; it grows for larger requests
-/// and shrinks back after them.
-const INITIAL_BUFFER: usize = 4096;
 /// Limits on chunk extensions and trailers of chunked bodies.
 const CHUNK_META_LIMIT: usize = 16 * 1024;
 
@@ -101,10 +98,10 @@ impl HttpState {
         &self.buf[self.start..self.filled]
     }
 
-    /// Makes room so that `need` bytes from `start` fit: moves the request to
-    /// the front, and grows the buffer (the caller checked the limits).
-    fn reserve(&mut self, need: usize) {
-        make_room(&mut self.buf, &mut self.start, &mut self.filled, need);
+    /// The buffer is full: makes room for more of the current request, up
+    /// to `limit` bytes of it; false when that many are buffered already.
+    fn grow(&mut self, limit: usize) -> bool {
+        grow_within(&mut self.buf, &mut self.start, &mut self.filled, limit)
     }
 
     /// Drops the current request's bytes.
@@ -173,9 +170,11 @@ impl Protocol for HttpProto {
     }
 
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut HttpState) -> Flow {
-        let Some(mut cx) = CX.with(|c| c.borrow_mut().take()) else {
-            return Flow::Close(CloseCause::NetError, "worker has no HTTP context".into());
-        };
+        // Missing only if serving a connection panicked (that connection
+        // was closed): the worker goes on with a new one.
+        let mut cx = CX
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| self.worker_context(&io.core.server()));
         std::mem::swap(&mut cx.req.st, state);
         cx.req.conn = Some(io.conn.clone());
         cx.res.conn = Some(io.conn.clone());
@@ -238,17 +237,8 @@ impl Protocol for HttpProto {
     }
 
     fn thread_start(&self, server: &Server) {
-        let body_unread = Rc::new(Cell::new(false));
-        let mut res = Response::new(self.cfg.send_timeout, body_unread.clone());
-        res.server = Some(server.clone());
-        let cx = Http {
-            req: Request::new(self.cfg.clone(), body_unread),
-            res,
-            server: server.clone(),
-            close: None,
-            in_handler: false,
-        };
-        CX.with(|c| *c.borrow_mut() = Some(Box::new(cx)));
+        let cx = self.worker_context(server);
+        CX.with(|c| *c.borrow_mut() = Some(cx));
         crate::context::enter_thread(server);
     }
 
@@ -259,6 +249,20 @@ impl Protocol for HttpProto {
 }
 
 impl HttpProto {
+    /// A worker's context, with no connection in it.
+    fn worker_context(&self, server: &Server) -> Box<Http> {
+        let body_unread = Rc::new(Cell::new(false));
+        let mut res = Response::new(self.cfg.send_timeout, body_unread.clone());
+        res.server = Some(server.clone());
+        Box::new(Http {
+            req: Request::new(self.cfg.clone(), body_unread),
+            res,
+            server: server.clone(),
+            close: None,
+            in_handler: false,
+        })
+    }
+
     /// Serves what the socket has: every complete request in order, then
     /// parks the connection, or closes it.
     fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
@@ -439,16 +443,14 @@ impl HttpProto {
             } => head_len + 2 * CHUNK_META_LIMIT,
             _ => self.cfg.max_header_bytes,
         };
-        let used = st.filled - st.start;
-        if used >= limit {
-            return Err(if matches!(st.phase, Phase::Body { .. }) {
-                too_large("request body too large")
-            } else {
-                head_too_large(st.pending())
-            });
+        if st.grow(limit) {
+            return Ok(());
         }
-        st.reserve((used * 2).clamp(INITIAL_BUFFER, limit));
-        Ok(())
+        Err(if matches!(st.phase, Phase::Body { .. }) {
+            too_large("request body too large")
+        } else {
+            head_too_large(st.pending())
+        })
     }
 
     /// Looks at the buffered bytes: a complete request, not yet, or a refusal.
