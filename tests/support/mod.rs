@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_macros)]
 
 pub mod alloc;
+pub mod process;
 
 use guildenstern::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
