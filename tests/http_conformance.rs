@@ -1,7 +1,9 @@
 //! HTTP/1.1 conformance over loopback (RFC 9112, RFC 9110): keep-alive,
-//! HTTP/1.0, pipelining, HEAD, the Date header, and every refusal of the
-//! table in `research/ecosystem-reliability.md` §2.1. Framing tests run on
-//! both dispatchers.
+//! HTTP/1.0, pipelining, HEAD, the Date header, and the refusals RFC 9112
+//! asks for where framing is ambiguous (Transfer-Encoding with
+//! Content-Length, duplicate or malformed lengths, a final coding other
+//! than chunked, bad chunk sizes and line ends). Framing tests run on both
+//! dispatchers.
 
 #[macro_use]
 mod support;

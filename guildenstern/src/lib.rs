@@ -27,6 +27,7 @@ mod context;
 pub mod dispatch;
 mod error;
 pub mod http;
+pub mod limits;
 pub mod ws;
 
 pub use context::{server, thesocket};
@@ -64,6 +65,7 @@ macro_rules! serve {
 pub mod __private {
     pub use crate::dispatch::Dispatcher;
     pub use crate::http::{Content, HttpServer};
+    pub use crate::limits;
     pub use crate::ws::WsServer;
     pub use log::LevelFilter;
     pub use std::time::Duration;

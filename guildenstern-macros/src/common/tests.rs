@@ -159,7 +159,7 @@ pub(crate) fn expands_both_shapes<K: Keys>() {
             fn __gs_handler() { reply("hi"); }
             #builder::new(__gs_handler)
                 .port(8080)
-                .threads(4)
+                .threads({ const N: usize = ::guildenstern::__private::limits::threads(4); N })
         }
     };
     assert_eq!(out, expected.to_string());

@@ -7,6 +7,7 @@ use super::options::{OnThread, Options};
 use super::server::{Control, Server};
 use super::{panic_message, CloseCause, Dispatcher, Flow, Protocol};
 use crate::error::Error;
+use crate::limits::MAX_THREADS;
 use log::{Level, LevelFilter};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::io::{self, Read};
@@ -65,9 +66,9 @@ impl DispatchConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if self.threads == 0 || self.threads > 4096 {
+        if self.threads == 0 || self.threads > MAX_THREADS {
             return Err(Error::Config(format!(
-                "threads must be 1..=4096, not {}",
+                "threads must be 1..={MAX_THREADS}, not {}",
                 self.threads
             )));
         }

@@ -5,6 +5,7 @@ use super::head::MAX_HEADERS_LIMIT;
 use super::server::{HttpProto, HttpShared};
 use crate::dispatch::{self, builder_options, CloseCause, Options, Server, SocketId, Startable};
 use crate::error::Error;
+use crate::limits::MIN_HEADER_BYTES;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,8 +66,10 @@ impl HttpConfig {
         if self.max_headers == 0 || self.max_headers > MAX_HEADERS_LIMIT {
             return err(format!("max_headers must be 1..={MAX_HEADERS_LIMIT}"));
         }
-        if self.max_header_bytes < 256 {
-            return err("max_header_bytes must be at least 256".into());
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            return err(format!(
+                "max_header_bytes must be at least {MIN_HEADER_BYTES}"
+            ));
         }
         if self.max_uri_bytes == 0 || self.max_body_bytes == 0 {
             return err("max_uri_bytes and max_body_bytes must be at least 1".into());
