@@ -296,7 +296,11 @@ impl Response {
         }
         let head = self
             .head_at
-            .filter(|&at| self.out[at..].starts_with(b"HTTP/1."))
+            .filter(|&at| {
+                self.out
+                    .get(at..)
+                    .is_some_and(|h| h.starts_with(b"HTTP/1."))
+            })
             .and_then(|at| {
                 let end = self.out[at..].windows(4).position(|w| w == b"\r\n\r\n")?;
                 Some(at + end + 2)
