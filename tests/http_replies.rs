@@ -410,7 +410,9 @@ fn streaming_stops_when_the_client_leaves(d: Dispatcher) {
         assert!(
             matches!(
                 kind,
-                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
             ),
             "{kind:?}"
         );
