@@ -53,7 +53,7 @@ fn panicky(d: Dispatcher, closes: &Closes) -> TestServer {
             }
             if is_uri("/partial") {
                 reply_chunked_start(200, &[]);
-                reply_chunk("part");
+                reply_chunk("part").unwrap();
                 panic!("late boom");
             }
             reply("alive")

@@ -17,9 +17,9 @@ use support::*;
 fn echo() {
     if is_uri("/chunked") {
         reply_chunked_start(200, &[("Content-Type", "text/plain")]);
-        reply_chunk("hello");
-        reply_chunk(" world");
-        reply_chunked_finish();
+        reply_chunk("hello").unwrap();
+        reply_chunk(" world").unwrap();
+        reply_chunked_finish().unwrap();
     } else if is_uri("/len") {
         reply("hello world");
     } else {
@@ -394,7 +394,7 @@ fn date_on_every_response(d: Dispatcher) {
                 reply_code(204);
             } else if is_uri("/chunked") {
                 reply_chunked_start(200, &[]);
-                reply_chunk("x");
+                reply_chunk("x").unwrap();
             } else if is_uri("/nothing") {
                 // no reply: 500
             } else {

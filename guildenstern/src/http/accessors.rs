@@ -81,9 +81,18 @@ pub fn body() -> Vec<u8> {
 
 /// Lends the body (Compact) to `f` without copying. Inside `f` the reply
 /// functions work; other request accessors do not (read them before).
+///
+/// # Panics
+/// Besides as [`with_http`]: when called inside another `with_body`'s
+/// closure (that closure has the body already). In a handler, the panic is
+/// answered 500 and logged, as any other.
 pub fn with_body<R>(f: impl FnOnce(&[u8]) -> R) -> R {
     let lent = with_http(|cx| {
         let req = &mut cx.req;
+        assert!(
+            !req.lent,
+            "guildenstern: with_body was called inside with_body's closure; use the slice it lends"
+        );
         let (buf, range, into_body) = match req.body {
             Body::Buffered(a, b) => {
                 let range = req.st.start + a..req.st.start + b;
@@ -208,12 +217,19 @@ pub fn reply_start(code: u16, content_length: u64, headers: &[(&str, &str)]) {
 }
 
 /// Sends more of a response started with [`reply_start`].
-pub fn reply_more(bytes: impl AsRef<[u8]>) {
+///
+/// # Errors
+/// When the client is gone (stop streaming then), or on misuse; see
+/// [`Response::reply_more`](super::Response::reply_more).
+pub fn reply_more(bytes: impl AsRef<[u8]>) -> io::Result<()> {
     with_http(|cx| cx.response().reply_more(bytes.as_ref()))
 }
 
 /// Ends a response started with [`reply_start`].
-pub fn reply_finish() {
+///
+/// # Errors
+/// See [`Response::reply_finish`](super::Response::reply_finish).
+pub fn reply_finish() -> io::Result<()> {
     with_http(|cx| cx.response().reply_finish())
 }
 
@@ -223,11 +239,19 @@ pub fn reply_chunked_start(code: u16, headers: &[(&str, &str)]) {
 }
 
 /// Sends one chunk of a chunked response.
-pub fn reply_chunk(bytes: impl AsRef<[u8]>) {
+///
+/// # Errors
+/// When the client is gone (stop streaming then), or on misuse; see
+/// [`Response::reply_chunk`](super::Response::reply_chunk).
+pub fn reply_chunk(bytes: impl AsRef<[u8]>) -> io::Result<()> {
     with_http(|cx| cx.response().reply_chunk(bytes.as_ref()))
 }
 
 /// Ends a chunked response.
-pub fn reply_chunked_finish() {
+///
+/// # Errors
+/// When the client is gone; see
+/// [`Response::reply_chunked_finish`](super::Response::reply_chunked_finish).
+pub fn reply_chunked_finish() -> io::Result<()> {
     with_http(|cx| cx.response().reply_chunked_finish())
 }

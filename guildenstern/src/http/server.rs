@@ -631,11 +631,10 @@ impl HttpProto {
                 Level::Error,
                 format_args!("handler panicked on {}: {what}", io.id()),
             );
+            cx.close_socket_with(CloseCause::HandlerPanicked, what);
             if cx.res.state == ReplyState::None {
-                cx.res.keep_alive = false;
                 cx.res.reply_code(500);
             }
-            cx.close = Some((CloseCause::HandlerPanicked, what));
         } else {
             match cx.res.state {
                 ReplyState::None => {
@@ -651,8 +650,13 @@ impl HttpProto {
                         cx.res.reply_code(500);
                     }
                 }
-                ReplyState::Chunked => cx.res.reply_chunked_finish(),
-                ReplyState::Known(_) => cx.res.reply_finish(),
+                // A failure is kept in `res.failed`: the connection closes.
+                ReplyState::Chunked => {
+                    let _ = cx.res.reply_chunked_finish();
+                }
+                ReplyState::Known(_) => {
+                    let _ = cx.res.reply_finish();
+                }
                 ReplyState::Done => {}
             }
         }
@@ -671,8 +675,11 @@ impl HttpProto {
         if let Some((cause, msg)) = cx.res.failed.take() {
             return Some(Flow::Close(cause, msg));
         }
+        // An answer that ends the connection is followed by a lingering
+        // close, as a refusal is: requests the client sent meanwhile would
+        // turn a close at once into a reset, which can discard the answer.
         if let Some((cause, msg)) = cx.close.take() {
-            return Some(Flow::Close(cause, msg));
+            return Some(Flow::Linger(cause, msg));
         }
         if !body_complete {
             return Some(Flow::Linger(
@@ -687,7 +694,7 @@ impl HttpProto {
             return Some(Flow::Linger(CloseCause::Shutdown, "server stopping".into()));
         }
         if !cx.res.keep_alive {
-            return Some(Flow::Close(
+            return Some(Flow::Linger(
                 CloseCause::ClosedByClient,
                 "no keep-alive requested".into(),
             ));
