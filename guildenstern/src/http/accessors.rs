@@ -54,6 +54,38 @@ pub fn starts_uri(prefix: &str) -> bool {
     with_http(|cx| cx.req.starts_uri(prefix))
 }
 
+/// The percent-decoded path, without the query, copied (see
+/// [`Request::path`]; [`is_path`] compares without a copy).
+pub fn path() -> String {
+    with_http(|cx| cx.req.path().into_owned())
+}
+
+/// Whether the percent-decoded path equals `path`.
+pub fn is_path(path: &str) -> bool {
+    with_http(|cx| cx.req.is_path(path))
+}
+
+/// The query as sent, without the `?`, copied; `None` when there is none.
+pub fn query() -> Option<String> {
+    with_http(|cx| cx.req.query().map(str::to_owned))
+}
+
+/// The decoded value of the first query parameter named `name`, copied
+/// (see [`Request::query_value`]).
+pub fn query_value(name: &str) -> Option<String> {
+    with_http(|cx| cx.req.query_value(name).map(|v| v.into_owned()))
+}
+
+/// Every query parameter, decoded, copied (see [`Request::query_pairs`]).
+pub fn query_pairs() -> Vec<(String, String)> {
+    with_http(|cx| {
+        cx.req
+            .query_pairs()
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect()
+    })
+}
+
 /// The method, copied.
 pub fn method() -> String {
     with_http(|cx| cx.req.method().to_owned())
@@ -64,7 +96,10 @@ pub fn is_method(method: &str) -> bool {
     with_http(|cx| cx.req.is_method(method))
 }
 
-/// A kept header field's value, copied (see the `headers` option).
+/// A kept header field's value, copied. Only the fields named in the
+/// `headers` option are kept (every one with `all_headers`): for any other
+/// name this is `None`, and the first such call on a worker is logged at
+/// debug level (see [`Request::header`]).
 pub fn header(name: &str) -> Option<String> {
     with_http(|cx| cx.req.header(name).map(str::to_owned))
 }

@@ -41,6 +41,33 @@ pub(crate) struct HttpConfig {
     pub(crate) send_timeout: Duration,
 }
 
+impl HttpConfig {
+    /// Whether the server keeps the header field `name` for `header(name)`.
+    pub(crate) fn keeps(&self, name: &str) -> bool {
+        self.all_headers || self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+}
+
+thread_local! {
+    /// Header names asked for but not kept, already logged on this thread.
+    static UNDECLARED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Logs, once per name and thread, that `header(name)` asked for a field
+/// the server does not keep.
+pub(crate) fn note_undeclared(name: &str) {
+    UNDECLARED.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            return;
+        }
+        seen.push(name.to_owned());
+        log::debug!(target: "guildenstern",
+            "header({name:?}) is always None: the server does not keep that field; \
+             name it in the `headers` option (or set `all_headers`)");
+    });
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {

@@ -103,6 +103,18 @@ impl Http {
     pub fn starts_uri(&self, prefix: &str) -> bool {
         self.req.starts_uri(prefix)
     }
+    /// See [`Request::path`].
+    pub fn path(&self) -> std::borrow::Cow<'_, str> {
+        self.req.path()
+    }
+    /// See [`Request::is_path`].
+    pub fn is_path(&self, path: &str) -> bool {
+        self.req.is_path(path)
+    }
+    /// See [`Request::query_value`].
+    pub fn query_value(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.req.query_value(name)
+    }
     /// See [`Request::method`].
     pub fn method(&self) -> &str {
         self.req.method()
