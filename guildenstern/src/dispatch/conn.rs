@@ -137,6 +137,12 @@ impl<S> Conn<S> {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// Its last answer went out: it half-closed and drains what the peer
+    /// still sends, and answers nothing more.
+    pub(crate) fn is_lingering(&self) -> bool {
+        self.lingering.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn set_deadline(&self, kind: DeadlineKind, at_ms: u64) {
         self.deadline
             .store(pack_deadline(kind, at_ms), Ordering::Release);

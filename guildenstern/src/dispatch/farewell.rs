@@ -1,6 +1,7 @@
 //! The end of a stop, once the workers are gone: every connection still
 //! open gets what it is owed (answers a slow reader has not taken yet, a
-//! WebSocket close frame), then closes. A connection that was sent
+//! WebSocket close frame, the refusal of a request no worker served: the
+//! protocol's `on_shutdown`), then closes. A connection that was sent
 //! something, or has input left unread, half-closes and lingers first: a
 //! close with unread input, or with input still coming, is a reset, and a
 //! reset makes the peer discard what it has not read of our last bytes.
