@@ -11,12 +11,13 @@ mod dispatch_util;
 use dispatch_util::{status_of, until_closed, Closes, LIMIT};
 use guildenstern::prelude::*;
 use std::io::Write;
-use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{connect_with_deadline, get, wait_until, Client, TestServer};
+use support::{
+    connect_with_deadline, get, send_beyond_the_buffers, wait_until, Client, TestServer,
+};
 
 on_both_dispatchers!(
     request_then_half_close_is_answered_and_closed,
@@ -108,8 +109,8 @@ fn pipelined_requests_then_half_close_are_answered_and_closed(d: Dispatcher) {
 /// reads the refusal: the lingering close drains a bounded total across
 /// wake-ups. (It used to give up after 64 KiB in one read pass and close
 /// with a reset while the client was still writing.) Over 64 KiB is queued
-/// before the server reads a byte: its only worker is held, and the
-/// client's small send buffer keeps the rest of the upload in its hands.
+/// before the server reads a byte (its only worker is held), and the rest
+/// of the upload is still being written.
 fn a_refused_client_still_sending_reads_the_refusal(d: Dispatcher) {
     const UPLOAD: usize = 200 * 1024;
     let Held {
@@ -118,22 +119,10 @@ fn a_refused_client_still_sending_reads_the_refusal(d: Dispatcher) {
         release,
     } = start_held(d, |b| b.content(Content::NoBody));
     let mut s = connect_with_deadline(srv.addr, LIMIT);
-    set_send_buffer(&s, 16 * 1024);
     let mut upload =
         format!("POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: {UPLOAD}\r\n\r\n").into_bytes();
     upload.resize(upload.len() + UPLOAD, b'x');
-    s.set_nonblocking(true).unwrap();
-    let mut sent = 0;
-    while let Ok(n) = s.write(&upload[sent..]) {
-        sent += n;
-    }
-    s.set_nonblocking(false).unwrap();
-    assert!(sent < upload.len(), "the upload did not fill the buffers");
-    let mut w = s.try_clone().unwrap();
-    let writer = std::thread::spawn(move || {
-        w.write_all(&upload[sent..])?;
-        w.shutdown(Shutdown::Write)
-    });
+    let writer = send_beyond_the_buffers(&s, upload);
     release.store(true, Ordering::SeqCst);
     assert!(holder.read_reply().is_some());
     let result = writer.join().unwrap();
@@ -148,20 +137,4 @@ fn a_refused_client_still_sending_reads_the_refusal(d: Dispatcher) {
         "{}",
         String::from_utf8_lossy(&got)
     );
-}
-
-/// Sets `SO_SNDBUF` (which also ends its growth by the kernel).
-fn set_send_buffer(s: &TcpStream, size: libc::c_int) {
-    // SAFETY: `size` is a valid c_int of the length given; the descriptor
-    // is borrowed from a live socket.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "SO_SNDBUF: {}", std::io::Error::last_os_error());
 }
