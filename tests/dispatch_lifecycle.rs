@@ -234,6 +234,7 @@ fn stop_answers_every_request_sent_before_it(d: Dispatcher) {
             "client {i}: nothing more, then the close"
         );
     }
+    drop((clients, blocked)); // their ends end the server's lingers
     assert!(joins(&srv.server), "join did not return");
 }
 
@@ -275,6 +276,7 @@ fn stop_answers_a_request_pipelined_behind_an_answer_begun_before_it(d: Dispatch
     }
     assert_eq!(r.header("connection"), Some("close"));
     assert!(until_closed(&mut c.reader).is_some_and(|rest| rest.is_empty()));
+    drop(c);
     assert!(joins(&srv.server), "join did not return");
 }
 
