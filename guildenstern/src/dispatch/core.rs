@@ -25,8 +25,15 @@ pub(crate) const WAKER: u64 = 1;
 
 /// How long a lingering close drains before it gives up.
 pub(crate) const LINGER: Duration = Duration::from_secs(2);
-/// How many bytes a lingering close drains before it gives up.
-const LINGER_BYTES: usize = 64 * 1024;
+/// How many bytes a lingering close drains, in all, before it gives up
+/// with a reset (every lingering close: after an HTTP answer that ends the
+/// connection, a WebSocket close, a stop). Time bounds it first on most
+/// links ([`LINGER`]); a peer still sending the rest of a large upload
+/// sees the answer unless it sends more than this.
+pub(crate) const LINGER_BYTES: usize = 64 << 20;
+/// Bytes a lingering close drains per turn, so that a peer sending without
+/// pause does not keep a worker (or the stop's farewell) from the others.
+pub(crate) const LINGER_STEP: usize = 256 * 1024;
 /// How long accepting pauses after the process ran out of descriptors.
 const ACCEPT_RETRY: Duration = Duration::from_millis(500);
 
@@ -459,7 +466,7 @@ impl<P: Protocol> Core<P> {
                 return Next::Closed;
             }
             let flow = if conn.lingering.load(Ordering::Acquire) {
-                drain_lingering(&conn.stream)
+                drain_lingering(conn)
             } else {
                 // A bug in the protocol code costs this connection, not the worker.
                 let io = Io { core: self, conn };
@@ -784,14 +791,22 @@ pub(crate) fn drain_input(mut stream: &TcpStream, budget: usize) -> Drained {
     }
 }
 
-/// Reads and drops what a peer still sends after the last answer.
-fn drain_lingering(stream: &TcpStream) -> Flow {
-    match drain_input(stream, LINGER_BYTES) {
-        Drained::Open(_) => Flow::Park,
-        Drained::Full(_) => Flow::Close(
+/// Reads and drops what a peer still sends after the last answer, up to
+/// [`LINGER_BYTES`] in all (counted across wake-ups), a step per turn.
+fn drain_lingering<S>(conn: &Conn<S>) -> Flow {
+    let so_far = conn.drained.load(Ordering::Relaxed);
+    let budget = LINGER_STEP.min(LINGER_BYTES.saturating_sub(so_far));
+    let (read, flow) = match drain_input(&conn.stream, budget) {
+        Drained::Open(n) => (n, Flow::Park),
+        Drained::Full(n) => (n, Flow::Yield),
+        Drained::Ended(flow) => return flow,
+    };
+    conn.drained.store(so_far + read, Ordering::Relaxed);
+    if so_far + read >= LINGER_BYTES {
+        return Flow::Close(
             CloseCause::ProtocolViolated,
             "kept sending after the last answer".into(),
-        ),
-        Drained::Ended(flow) => flow,
+        );
     }
+    flow
 }

@@ -227,13 +227,22 @@ impl Protocol for HttpProto {
         }
     }
 
-    fn on_shutdown(&self, _conn: &ConnRef<HttpState>, state: &mut HttpState) -> Option<Vec<u8>> {
+    fn on_shutdown(&self, conn: &ConnRef<HttpState>, state: &mut HttpState) -> Option<Vec<u8>> {
         // Answers waiting for a slow reader: the stop writes them.
-        state.unsent.take().map(|unsent| {
+        let mut ends = false;
+        let mut owed = state.unsent.take().map(|unsent| {
+            ends = unsent.then.is_some();
             let mut rest = unsent.out;
             rest.drain(..unsent.sent);
             rest
-        })
+        });
+        if !ends && !conn.is_lingering() {
+            if let Some(refusal) = refuse_unserved(&conn.stream, state) {
+                owed.get_or_insert_with(Vec::new)
+                    .extend_from_slice(&refusal);
+            }
+        }
+        owed
     }
 
     fn thread_start(&self, server: &Server) {
@@ -687,10 +696,13 @@ impl HttpProto {
                 "request body left unread".into(),
             ));
         }
-        if io.stopping() {
+        if io.stopping() && !cx.res.keep_alive {
             // Lingering: requests the client pipelined behind this one and
             // we did not read would turn the close into a reset, and a reset
-            // can discard answers the client has not read yet.
+            // can discard answers the client has not read yet. (An answer
+            // begun before the stop did not say `Connection: close`: the
+            // connection goes on, so that what the client sent behind it is
+            // answered, by a worker or by the stop's refusal.)
             return Some(Flow::Linger(CloseCause::Shutdown, "server stopping".into()));
         }
         if !cx.res.keep_alive {
@@ -724,6 +736,29 @@ impl HttpProto {
         );
         Flow::Linger(r.cause, format!("{} {}", r.status, r.msg))
     }
+}
+
+/// At the stop, a request that no worker served: its bytes came before
+/// the stop but after the workers' last wait, or it waits behind answers a
+/// slow reader has not taken. Reads what the socket holds (without
+/// blocking) and, if a request has started, refuses it with 503 and
+/// `Connection: close`: the client learns that it was not processed (and
+/// neither was anything it pipelined behind it) and may send it again.
+fn refuse_unserved(mut stream: &TcpStream, st: &mut HttpState) -> Option<Vec<u8>> {
+    if st.filled < st.buf.len() {
+        if let Ok(n) = stream.read(&mut st.buf[st.filled..]) {
+            st.filled += n;
+        }
+    }
+    let started = matches!(st.phase, Phase::Body { .. })
+        || st.pending().iter().any(|b| !matches!(b, b'\r' | b'\n'));
+    if !started {
+        return None;
+    }
+    let mut res = Response::new(Duration::ZERO, Rc::default());
+    res.keep_alive = false;
+    res.reply_with(503, b"server stopping", &[("Content-Type", "text/plain")]);
+    Some(std::mem::take(&mut res.out))
 }
 
 /// Decodes what has arrived of a chunked Compact body into `st.body`,
