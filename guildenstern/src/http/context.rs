@@ -144,7 +144,7 @@ impl Http {
         self.response().reply_code(code)
     }
     /// See [`Response::reply_with`].
-    pub fn reply_with(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
+    pub fn reply_with(&mut self, code: u16, body: impl AsRef<[u8]>, headers: &[(&str, &str)]) {
         self.response().reply_with(code, body, headers)
     }
 }

@@ -35,6 +35,12 @@ pub(crate) enum ReplyState {
 }
 
 /// The writing side of the request in flight.
+///
+/// A `HEAD` request runs the same handler as a `GET` (RFC 9110 §9.3.2):
+/// the handler answers as for `GET`, and the answer keeps its status, its
+/// header fields and its `Content-Length`, but no body is sent (body bytes
+/// given are dropped, and streaming calls return `Ok`). A handler that
+/// wants to skip expensive work for `HEAD` asks `is_method("HEAD")`.
 pub struct Response {
     pub(crate) out: Vec<u8>,
     pub(crate) state: ReplyState,
@@ -104,7 +110,11 @@ impl Response {
     /// A 204 or 304 answer carries neither a body nor a Content-Length: `body`
     /// is dropped (for a 304 that names the length of the selected
     /// representation, see [`reply_start`](Self::reply_start)).
-    pub fn reply_with(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
+    pub fn reply_with(&mut self, code: u16, body: impl AsRef<[u8]>, headers: &[(&str, &str)]) {
+        self.reply_with_bytes(code, body.as_ref(), headers)
+    }
+
+    fn reply_with_bytes(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
         if !self.begin(code) {
             return;
         }
@@ -165,7 +175,11 @@ impl Response {
     /// `InvalidInput` (logged, the bytes dropped) without a `reply_start`
     /// before, or for bytes beyond the announced length. For a HEAD request
     /// and for 204 and 304 answers the bytes are dropped and `Ok` returned.
-    pub fn reply_more(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub fn reply_more(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+        self.more_bytes(bytes.as_ref())
+    }
+
+    fn more_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.gone()?;
         if self.drops_body() {
             return Ok(());
@@ -235,7 +249,11 @@ impl Response {
     /// # Errors
     /// As [`reply_more`](Self::reply_more): the client is gone, or
     /// `InvalidInput` without a `reply_chunked_start` before.
-    pub fn reply_chunk(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub fn reply_chunk(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+        self.chunk_bytes(bytes.as_ref())
+    }
+
+    fn chunk_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.gone()?;
         if self.state != ReplyState::Chunked {
             if self.drops_body() {
