@@ -56,8 +56,8 @@ impl MultipartError {
     /// Whether the rest of the body should be read and thrown away so that
     /// the connection can serve the requests behind this one: true for
     /// syntax errors, false where the client sends more than allowed (the
-    /// server does not read it; the answer closes the connection) or the
-    /// body is gone already.
+    /// reader stops; an answer to a body left unread closes the connection)
+    /// or the body is gone already.
     pub(crate) fn drains(&self) -> bool {
         matches!(
             self,

@@ -47,10 +47,12 @@
 //! oversized one is 413 (RFC 9110 §15.5.14), not 431 (RFC 6585 §5). After a
 //! 400 or 415 the reader drains the rest of the body (up to
 //! [`Limits::drain_bytes`]) so that the connection can serve the requests
-//! pipelined behind this one. After a 413 it does not read on: the answer
-//! carries `Connection: close`, as every answer to a request whose body
-//! was not read whole does, and the HTTP layer still delivers it. Every
-//! refusal is logged at debug level with its cause.
+//! pipelined behind this one. After a 413 it does not read on: if the body
+//! was not read whole by then, the answer carries `Connection: close` (as
+//! every answer to a request whose body was left unread does) and the HTTP
+//! layer still delivers it; a small body the reader had already taken whole
+//! keeps the connection. Every refusal is logged at debug level with its
+//! cause.
 //!
 //! # Names and file names
 //!
