@@ -459,6 +459,51 @@ fn answers_arrive_when_the_body_is_left_unread(d: Dispatcher) {
     }
 }
 
+/// A client waiting for `100 Continue` with a body that will be refused
+/// gets the refusal at once, not a `100 Continue` asking for the upload
+/// (RFC 9110 §10.1.1); the answer closes the connection. A good one gets
+/// its `100 Continue`.
+fn expect_continue_refused_without_the_upload(d: Dispatcher) {
+    let srv = server(d);
+    let body = format!("{}--B--\r\n", part("a", "1"));
+    for ct in ["text/plain", "multipart/form-data; boundary=\"B \""] {
+        let mut c = srv.connect();
+        c.send(format!(
+            "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: {ct}\r\nExpect: 100-continue\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        ));
+        let r = c.read_reply().expect("an answer");
+        assert!(r.status == 415 || r.status == 400, "{ct}: {}", r.status);
+        assert_eq!(r.header("connection"), Some("close"), "{ct}");
+        assert!(ends(&mut c), "{ct}");
+    }
+    let mut c = srv.connect();
+    c.send(format!(
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: {FD}\r\nExpect: 100-continue\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    ));
+    assert_eq!(c.read_reply().expect("100").status, 100);
+    c.send(&body);
+    assert_eq!(c.read_reply().unwrap().text(), line("a", None, None, b"1"));
+}
+
+/// A server that does not stream bodies cannot read multipart: 500, and
+/// the handler's author reads why.
+fn compact_server_answers_500(d: Dispatcher) {
+    let srv = start_on(
+        d,
+        HttpServer::new(summarize)
+            .content(Content::Compact)
+            .threads(1),
+    );
+    let body = format!("{}--B--\r\n", part("a", "1"));
+    let r = exchange(srv.addr, post("/", FD, &body)).expect("an answer");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(r.text().contains("not streamed"), "{}", r.text());
+}
+
 /// Whether the server ends the connection (a FIN, or a reset when it
 /// closes with the rest of a big body unread) within the client's deadline.
 fn ends(c: &mut Client) -> bool {
@@ -484,4 +529,6 @@ on_both_dispatchers!(
     limits_answer_413,
     truncated_bodies,
     answers_arrive_when_the_body_is_left_unread,
+    expect_continue_refused_without_the_upload,
+    compact_server_answers_500,
 );

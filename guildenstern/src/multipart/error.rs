@@ -38,7 +38,8 @@ pub enum MultipartError {
     /// Reading the body failed: the client sent nothing within the body
     /// timeout (`TimedOut`; answer 408), sent a malformed chunked body
     /// (`InvalidData`), or closed the connection (`UnexpectedEof`); the
-    /// latter two answer 400.
+    /// latter two answer 400. `Unsupported` (500): the server does not take
+    /// bodies as [`Content::Streaming`](crate::http::Content::Streaming).
     Io(io::Error),
 }
 
@@ -49,6 +50,8 @@ impl MultipartError {
             MultipartError::NotMultipart => 415,
             MultipartError::TooManyParts(_) | MultipartError::PartHeadersTooLarge => 413,
             MultipartError::Io(e) if e.kind() == io::ErrorKind::TimedOut => 408,
+            // The server does not stream bodies (see `Content::Streaming`).
+            MultipartError::Io(e) if e.kind() == io::ErrorKind::Unsupported => 500,
             _ => 400,
         }
     }

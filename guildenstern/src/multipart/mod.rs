@@ -42,6 +42,7 @@
 //! | more parts than [`Limits::max_parts`] | `TooManyParts` | 413 |
 //! | a part header section over [`Limits::max_part_header_bytes`] or [`Limits::max_part_headers`] | `PartHeadersTooLarge` | 413 |
 //! | the client sends nothing within the body timeout | `Io` (`TimedOut`) | 408 |
+//! | the server does not take bodies as `Streaming` | `Io` (`Unsupported`) | 500 |
 //!
 //! Part headers are content, not the request's header section, so an
 //! oversized one is 413 (RFC 9110 §15.5.14), not 431 (RFC 6585 §5). After a

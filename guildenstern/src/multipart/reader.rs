@@ -18,8 +18,9 @@ use std::ops::Range;
 /// ```
 /// use guildenstern::multipart::Limits;
 ///
-/// let limits = Limits::default().max_parts(10).max_part_header_bytes(4096);
-/// assert_eq!(limits.get_max_parts(), 10);
+/// let limits = Limits::default().max_parts(10).max_part_header_bytes(40_000);
+/// // The buffer grows to hold a whole part header section and a delimiter.
+/// assert_eq!(limits.effective_buffer_bytes(), 40_000 + 4 + 70 + 4);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -82,11 +83,6 @@ impl Limits {
     pub fn drain_bytes(mut self, n: u64) -> Self {
         self.drain_bytes = n;
         self
-    }
-
-    /// See [`max_parts`](Self::max_parts).
-    pub fn get_max_parts(&self) -> usize {
-        self.max_parts
     }
 
     /// The buffer size a reader with these limits uses (see [`buffer_bytes`](Self::buffer_bytes)).
@@ -404,7 +400,7 @@ impl<R: Read> Multipart<R> {
     /// Ends the reader on an error, logs it, and drains after a syntax error.
     fn fail(&mut self, e: MultipartError) -> MultipartError {
         self.finished = true;
-        log::debug!("multipart body refused ({}): {e}", e.status());
+        log_refusal(&e);
         if e.drains() {
             self.drain();
         }
@@ -446,7 +442,9 @@ impl<'r> Multipart<&'r mut Request> {
     /// [`MultipartError::NotMultipart`] (415) when the `Content-Type` is
     /// missing or not `multipart/form-data`; [`MultipartError::InvalidBoundary`]
     /// (400) for a missing, repeated or invalid boundary. The body is then
-    /// drained as after any syntax error (see [`Limits::drain_bytes`]).
+    /// drained as after any syntax error (see [`Limits::drain_bytes`]),
+    /// unless the client waits for `100 Continue`: it is not asked for a
+    /// body nobody reads, and the answer closes the connection.
     pub fn from_request(req: &'r mut Request) -> Result<Self, MultipartError> {
         Self::from_request_with(req, Limits::default())
     }
@@ -459,7 +457,10 @@ impl<'r> Multipart<&'r mut Request> {
         let found = content_type_in_head(req.raw_head()).and_then(boundary_of);
         match found {
             Ok(b) => Multipart::with_limits(req, b, limits),
-            Err(e) => Err(refuse_unread(req, e, limits)),
+            Err(e) => {
+                let drain = !req.awaits_continue();
+                Err(refuse_unread(req, e, drain, limits))
+            }
         }
     }
 }
@@ -499,21 +500,37 @@ pub fn multipart() -> Result<Multipart<CurrentBody>, MultipartError> {
 /// # Panics
 /// As [`multipart()`].
 pub fn multipart_with(limits: Limits) -> Result<Multipart<CurrentBody>, MultipartError> {
-    let found = with_request(|req| content_type_in_head(req.raw_head()).and_then(boundary_of));
+    let (found, awaits_continue) = with_request(|req| {
+        let found = content_type_in_head(req.raw_head()).and_then(boundary_of);
+        (found, req.awaits_continue())
+    });
     let mut body = CurrentBody { _private: () };
     match found {
         Ok(b) => Multipart::with_limits(body, b, limits),
-        Err(e) => Err(refuse_unread(&mut body, e, limits)),
+        Err(e) => Err(refuse_unread(&mut body, e, !awaits_continue, limits)),
     }
 }
 
 /// A request refused before its body was looked at: logged, and its body
-/// drained so that the answer can keep the connection.
-fn refuse_unread(src: &mut impl Read, e: MultipartError, limits: Limits) -> MultipartError {
-    log::debug!("multipart body refused ({}): {e}", e.status());
-    let mut scratch = [0u8; 8 * 1024];
-    discard(src, &mut scratch, limits.drain_bytes);
+/// drained so that the answer can keep the connection — unless the client
+/// waits for `100 Continue`: then it is not asked for a body nobody reads
+/// (RFC 9110 §10.1.1), and the answer closes the connection.
+fn refuse_unread(
+    src: &mut impl Read,
+    e: MultipartError,
+    drain: bool,
+    limits: Limits,
+) -> MultipartError {
+    log_refusal(&e);
+    if drain {
+        let mut scratch = [0u8; 8 * 1024];
+        discard(src, &mut scratch, limits.drain_bytes);
+    }
     e
+}
+
+fn log_refusal(e: &MultipartError) {
+    log::debug!("multipart body refused ({}): {e}", e.status());
 }
 
 #[cfg(test)]
