@@ -428,6 +428,27 @@ fn truncated_bodies(d: Dispatcher) {
     );
 }
 
+/// A client that stops sending mid-body, connection open: the body
+/// deadline passes and the answer is 408.
+fn stalled_body_answers_408(d: Dispatcher) {
+    let srv = start_on(
+        d,
+        HttpServer::new(summarize)
+            .content(Content::Streaming)
+            .body_timeout(std::time::Duration::from_millis(300)),
+    );
+    let body = part("a", "some data");
+    let mut c = srv.connect();
+    c.send(format!(
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: {FD}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len() + 100
+    ));
+    let r = c.read_reply().expect("an answer");
+    assert_eq!(r.status, 408, "{}", r.text());
+    assert!(r.text().contains("body timeout"), "{}", r.text());
+    assert_eq!(r.header("connection"), Some("close"));
+}
+
 /// A big malformed body: the reader drains only `drain_bytes` of it, so
 /// the answer closes the connection; and a handler that stops reading
 /// after the first part: its answer arrives while the client still sends.
@@ -528,6 +549,7 @@ on_both_dispatchers!(
     malformed_bodies_keep_the_connection,
     limits_answer_413,
     truncated_bodies,
+    stalled_body_answers_408,
     answers_arrive_when_the_body_is_left_unread,
     expect_continue_refused_without_the_upload,
     compact_server_answers_500,
