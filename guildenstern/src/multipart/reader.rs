@@ -416,6 +416,17 @@ impl<R: Read> Multipart<R> {
     }
 }
 
+impl<R> fmt::Debug for Multipart<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Multipart")
+            .field("parts", &self.parser.parts())
+            .field("complete", &self.parser.is_done())
+            .field("buffered", &(self.end - self.start))
+            .field("buffer_bytes", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Reads and drops up to `limit` bytes of `src`, stopping at its end or
 /// its first error (the HTTP layer then closes the connection after the answer).
 fn discard(src: &mut impl Read, scratch: &mut [u8], limit: u64) {
@@ -711,6 +722,8 @@ mod tests {
 
     #[test]
     fn constructors() {
+        let mp = Multipart::new(&b""[..], "b").unwrap();
+        assert!(format!("{mp:?}").starts_with("Multipart { parts: 0, complete: false"));
         let e = Multipart::new(&b""[..], "bad boundary ").err().unwrap();
         assert_eq!(e.status(), 400);
         assert_eq!(small().effective_buffer_bytes(), 1024);
