@@ -69,10 +69,14 @@
 mod boundary;
 mod disposition;
 mod error;
+mod limits;
 mod params;
 mod parser;
+mod part;
 mod reader;
 
 pub use boundary::{boundary_of, MAX_BOUNDARY_LEN};
 pub use error::MultipartError;
-pub use reader::{multipart, multipart_with, CurrentBody, Event, Limits, Multipart, Part};
+pub use limits::Limits;
+pub use part::{Event, Part};
+pub use reader::{multipart, multipart_with, CurrentBody, Multipart};

@@ -11,7 +11,7 @@
 use super::boundary::Delimiter;
 use super::disposition::{self, Disposition};
 use super::error::MultipartError;
-use super::reader::Limits;
+use super::limits::Limits;
 use std::ops::Range;
 
 /// The most header fields a part may be configured to have.

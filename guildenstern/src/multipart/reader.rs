@@ -2,191 +2,13 @@
 //! buffer and yields [`Event`]s that borrow from it.
 
 use super::boundary::{self, boundary_of, content_type_in_head};
-use super::disposition::Disposition;
 use super::error::MultipartError;
-use super::parser::{Parser, Step, MAX_PART_HEADERS};
+use super::limits::Limits;
+use super::parser::{Parser, Step};
+use super::part::{Event, Part};
 use crate::http::{with_request, Request};
-use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read};
-use std::ops::Range;
-
-/// Limits of a multipart reader. Every limit has a setter of the same name;
-/// out-of-range values are brought into range (as each setter says), so a
-/// `Limits` is always usable.
-///
-/// ```
-/// use guildenstern::multipart::Limits;
-///
-/// let limits = Limits::default().max_parts(10).max_part_header_bytes(40_000);
-/// // The buffer grows to hold a whole part header section and a delimiter.
-/// assert_eq!(limits.effective_buffer_bytes(), 40_000 + 4 + 70 + 4);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub(crate) max_parts: usize,
-    pub(crate) max_part_header_bytes: usize,
-    pub(crate) max_part_headers: usize,
-    pub(crate) buffer_bytes: usize,
-    pub(crate) drain_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_parts: 1000,
-            max_part_header_bytes: 8 * 1024,
-            max_part_headers: 16,
-            buffer_bytes: 32 * 1024,
-            drain_bytes: 256 * 1024,
-        }
-    }
-}
-
-impl Limits {
-    /// Parts a body may have; one more is [`MultipartError::TooManyParts`]
-    /// (413). Default: 1000.
-    pub fn max_parts(mut self, n: usize) -> Self {
-        self.max_parts = n;
-        self
-    }
-
-    /// Bytes of a part's header section, blank line included; more is
-    /// [`MultipartError::PartHeadersTooLarge`] (413). Default: 8 KiB; at
-    /// least 64.
-    pub fn max_part_header_bytes(mut self, n: usize) -> Self {
-        self.max_part_header_bytes = n.max(64);
-        self
-    }
-
-    /// Header fields of a part; more is
-    /// [`MultipartError::PartHeadersTooLarge`] (413). Default: 16; 1 to 64.
-    pub fn max_part_headers(mut self, n: usize) -> Self {
-        self.max_part_headers = n.clamp(1, MAX_PART_HEADERS);
-        self
-    }
-
-    /// Bytes of the reader's buffer, the only memory it uses whatever the
-    /// upload's size; also the most bytes one [`Event::Data`] holds. Default:
-    /// 32 KiB; at least 1 KiB, and at least `max_part_header_bytes` plus
-    /// room for a delimiter (a header section must fit whole).
-    pub fn buffer_bytes(mut self, n: usize) -> Self {
-        self.buffer_bytes = n;
-        self
-    }
-
-    /// After the body's end, or after a syntax error (400 or 415), the
-    /// reader reads and drops up to this many more bytes of the body, so
-    /// that the connection can serve the requests pipelined behind it; a
-    /// longer rest is left unread and the answer closes the connection.
-    /// Default: 256 KiB.
-    pub fn drain_bytes(mut self, n: u64) -> Self {
-        self.drain_bytes = n;
-        self
-    }
-
-    /// The buffer size a reader with these limits uses (see [`buffer_bytes`](Self::buffer_bytes)).
-    pub fn effective_buffer_bytes(&self) -> usize {
-        self.buffer_bytes
-            .max(1024)
-            .max(self.max_part_header_bytes + 4 + boundary::MAX_BOUNDARY_LEN + 4)
-    }
-}
-
-/// What a [`Multipart`] reader found next in the body.
-///
-/// For each part: one `Part`, then zero or more `Data`, then one `PartEnd`.
-/// The end of the body is `Ok(None)` from [`Multipart::next_event`].
-#[derive(Debug)]
-pub enum Event<'a> {
-    /// A part begins: its header section is complete.
-    Part(Part<'a>),
-    /// The next piece of the current part's data, borrowed from the
-    /// reader's buffer (no copy); pieces are at most the buffer's size and
-    /// may be split anywhere.
-    Data(&'a [u8]),
-    /// The current part's data is complete.
-    PartEnd,
-}
-
-/// A part's header section, borrowed from the reader's buffer: its
-/// `Content-Disposition` (`name` and `filename`) and its other fields.
-///
-/// Every part has a name: a part without `Content-Disposition: form-data;
-/// name=…` is refused (RFC 7578 §4.2). See the [module docs](super) for how
-/// names and file names are decoded.
-#[derive(Clone, Copy)]
-pub struct Part<'a> {
-    section: &'a [u8],
-    fields: &'a [(Range<usize>, Range<usize>)],
-    disposition: &'a (Range<usize>, Disposition),
-}
-
-impl<'a> Part<'a> {
-    fn cd_value(&self) -> &'a [u8] {
-        &self.section[self.disposition.0.clone()]
-    }
-
-    /// The form field's name (`Content-Disposition`'s `name`).
-    pub fn name(&self) -> Cow<'a, str> {
-        match self.disposition.1.name {
-            Some(v) => v.text(self.cd_value()),
-            None => Cow::Borrowed(""),
-        }
-    }
-
-    /// The file name, for a file input (`filename`, or `filename*` when
-    /// there is no `filename`). `Some("")` when a file input was left empty.
-    pub fn filename(&self) -> Option<Cow<'a, str>> {
-        self.disposition.1.filename.map(|v| v.text(self.cd_value()))
-    }
-
-    /// Whether the part carries a file (it has a file name).
-    pub fn is_file(&self) -> bool {
-        self.disposition.1.filename.is_some()
-    }
-
-    /// The part's `Content-Type`, if given (RFC 7578 §4.4: `text/plain` is
-    /// meant when absent).
-    pub fn content_type(&self) -> Option<&'a str> {
-        self.header("content-type")
-    }
-
-    /// A header field's value, by case-insensitive name; the first if repeated.
-    /// A value that is not UTF-8 reads as "".
-    pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    }
-
-    /// Every header field of the part, in order.
-    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let section = self.section;
-        self.fields.iter().map(move |(n, v)| {
-            (
-                std::str::from_utf8(&section[n.clone()]).unwrap_or(""),
-                std::str::from_utf8(&section[v.clone()]).unwrap_or(""),
-            )
-        })
-    }
-
-    /// The header section as received (field lines and the blank line;
-    /// empty for a part without header fields).
-    pub fn raw_headers(&self) -> &'a [u8] {
-        self.section
-    }
-}
-
-impl fmt::Debug for Part<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Part")
-            .field("name", &self.name())
-            .field("filename", &self.filename())
-            .field("content_type", &self.content_type())
-            .finish()
-    }
-}
 
 /// A streaming `multipart/form-data` reader (RFC 7578) over a body source.
 ///
@@ -342,11 +164,11 @@ impl<R: Read> Multipart<R> {
                     return Ok(Some(Event::Data(&self.buf[base + r.start..base + r.end])))
                 }
                 Step::Part(r) => {
-                    return Ok(Some(Event::Part(Part {
-                        section: &self.buf[base + r.start..base + r.end],
-                        fields: &self.parser.fields,
-                        disposition: &self.parser.disposition,
-                    })))
+                    return Ok(Some(Event::Part(Part::new(
+                        &self.buf[base + r.start..base + r.end],
+                        &self.parser.fields,
+                        &self.parser.disposition,
+                    ))))
                 }
                 Step::PartEnd => return Ok(Some(Event::PartEnd)),
                 Step::End => {
@@ -547,6 +369,7 @@ fn log_refusal(e: &MultipartError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     /// A source that hands out `body` in pieces ending at `cuts`.
     struct Pieces<'a> {
