@@ -543,6 +543,57 @@ mod tests {
         }
     }
 
+    /// Mutated and cut bodies end in events or an error, never a panic or
+    /// a loop, and a refused body yields nothing more.
+    #[test]
+    fn mutations_never_panic() {
+        let (body, _) = sample();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let specials = b"\r\n-XyZ \t\";:=";
+        for round in 0..2000 {
+            let mut m = body.clone();
+            for _ in 0..1 + next() % 8 {
+                let at = (next() % m.len() as u64) as usize;
+                m[at] = match next() % 3 {
+                    0 => next() as u8,
+                    _ => specials[(next() % specials.len() as u64) as usize],
+                };
+            }
+            if round % 3 == 0 {
+                m.truncate((next() % m.len() as u64) as usize);
+            }
+            let cuts = (0..next() % 6)
+                .map(|_| (next() % (m.len() as u64 + 1)) as usize)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let src = Pieces {
+                body: &m,
+                cuts,
+                pos: 0,
+            };
+            let mut mp = Multipart::with_limits(src, "XyZ", small()).unwrap();
+            let mut events = 0;
+            loop {
+                match mp.next_event() {
+                    Ok(Some(_)) => events += 1,
+                    Ok(None) => break,
+                    Err(_) => {
+                        assert!(mp.next_event().unwrap().is_none());
+                        break;
+                    }
+                }
+                assert!(events <= m.len() + 1, "no progress");
+            }
+        }
+    }
+
     #[test]
     fn constructors() {
         let mp = Multipart::new(&b""[..], "b").unwrap();
