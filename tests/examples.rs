@@ -122,3 +122,54 @@ fn streamingpost_reads_the_big_field_in_pieces() {
     assert!(line.contains("received 240005 bytes"), "{line}");
     assert!(line.ends_with("ok"), "{line}");
 }
+
+#[test]
+fn multipart_prints_each_part_and_answers_a_summary() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut ex = Process::example("multipart", &[], &[5050]);
+    let form = exchange(addr(5050), get("/")).expect("form");
+    assert_eq!(form.status, 200);
+    let page = form.text();
+    assert!(page.contains(r#"enctype="multipart/form-data""#), "{page}");
+    assert!(page.contains(r#"type="file""#), "{page}");
+    // A binary file with CRLFs and curl-boundary-like bytes in it.
+    let mut data: Vec<u8> = (0..=255u8).cycle().take(50_000).collect();
+    data.extend_from_slice(b"\r\n------------------------\r\n--\r\n");
+    let file = std::env::temp_dir().join(format!("gs-multipart-{}.bin", std::process::id()));
+    std::fs::write(&file, &data).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-F", "title=from curl", "-F"])
+        .arg(format!("upload=@{};filename=photo.bin", file.display()))
+        .arg("http://127.0.0.1:5050/")
+        .output()
+        .expect("curl runs");
+    let _ = std::fs::remove_file(&file);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("<tr><td>title</td><td></td><td>9</td></tr>"),
+        "{summary}"
+    );
+    let row = format!(
+        "<tr><td>upload</td><td>photo.bin</td><td>{}</td></tr>",
+        data.len()
+    );
+    assert!(summary.contains(&row), "{summary}");
+    assert_eq!(ex.expect_line("part \"title\""), "part \"title\": 9 bytes");
+    assert_eq!(
+        ex.expect_line("part \"upload\""),
+        format!("part \"upload\" file \"photo.bin\": {} bytes", data.len())
+    );
+    assert_eq!(
+        ex.expect_line("upload complete"),
+        "upload complete: 2 parts"
+    );
+    // A post that is not multipart gets 415, and the server says why.
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", "a=1"])
+        .arg("http://127.0.0.1:5050/")
+        .output()
+        .expect("curl runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "415");
+    let line = ex.expect_line("upload refused");
+    assert!(line.contains("415"), "{line}");
+}

@@ -20,7 +20,8 @@
 //!
 //! Layers, bottom to top: [`dispatch`] (sockets, readiness, workers,
 //! deadlines, shutdown) → connection context ([`thesocket`], [`server`]) →
-//! [`http`] (requests, replies, accessors) → [`ws`] (WebSocket server).
+//! [`http`] (requests, replies, accessors) → [`ws`] (WebSocket server) and
+//! [`multipart`] (streaming `multipart/form-data` bodies).
 #![deny(missing_docs)]
 
 mod context;
@@ -28,6 +29,7 @@ pub mod dispatch;
 mod error;
 pub mod http;
 pub mod limits;
+pub mod multipart;
 pub mod ws;
 
 pub use context::{server, thesocket};
@@ -40,6 +42,7 @@ pub mod prelude {
     pub use crate::context::{server, thesocket};
     pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
     pub use crate::http::*;
+    pub use crate::multipart::{multipart, Event, Multipart, MultipartError, Part};
     pub use crate::ws::{
         is_binary, is_message, message, message_text, reply_binary, reply_text, with_message,
         UpgradeAnswer, UpgradeRequest, Ws, WsServer,

@@ -338,6 +338,12 @@ impl Request {
         }
     }
 
+    /// Whether the client waits for `100 Continue` before sending the body
+    /// and has not been sent it: a refusal now spares it the upload.
+    pub(crate) fn awaits_continue(&self) -> bool {
+        self.head.expect_continue && matches!(&self.body, Body::Stream(s) if !s.continue_sent)
+    }
+
     /// How many bytes of the buffer this request used, from its start.
     pub(crate) fn consumed_len(&self) -> usize {
         match &self.body {
