@@ -6,6 +6,7 @@
 //!
 //! `cargo run --example multipart`, then open http://localhost:5050/.
 
+use guildenstern::multipart::{Event, MultipartError};
 use guildenstern::prelude::*;
 
 const PAGE: &str = r#"<!doctype html>
@@ -98,6 +99,7 @@ fn escape(s: &str) -> String {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     println!("open http://localhost:5050/");
     guildenstern::serve![upload];
 }

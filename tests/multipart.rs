@@ -8,7 +8,7 @@
 #[macro_use]
 mod support;
 
-use guildenstern::multipart::{multipart_with, Limits};
+use guildenstern::multipart::{multipart_with, Event, Limits, MultipartError};
 use guildenstern::prelude::*;
 use std::io::Write;
 use std::net::Shutdown;

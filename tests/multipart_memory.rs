@@ -6,6 +6,7 @@
 
 mod support;
 
+use guildenstern::multipart::{Event, MultipartError};
 use guildenstern::prelude::*;
 use std::io::Write;
 use std::net::TcpStream;

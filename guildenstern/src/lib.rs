@@ -42,7 +42,7 @@ pub mod prelude {
     pub use crate::context::{server, thesocket};
     pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
     pub use crate::http::*;
-    pub use crate::multipart::{multipart, Event, Multipart, MultipartError, Part};
+    pub use crate::multipart::{multipart, Multipart};
     pub use crate::ws::{
         is_binary, is_message, message, message_text, reply_binary, reply_text, with_message,
         UpgradeAnswer, UpgradeRequest, Ws, WsServer,

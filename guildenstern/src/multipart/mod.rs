@@ -9,6 +9,7 @@
 //! [`Event::PartEnd`]; `Ok(None)` after the last part.
 //!
 //! ```no_run
+//! use guildenstern::multipart::{Event, MultipartError};
 //! use guildenstern::prelude::*;
 //!
 //! #[http_server(port = 8080, content = Streaming)]

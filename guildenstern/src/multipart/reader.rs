@@ -25,6 +25,7 @@ use std::io::{self, Read};
 ///
 /// An argument-free handler:
 /// ```no_run
+/// use guildenstern::multipart::{Event, MultipartError};
 /// use guildenstern::prelude::*;
 ///
 /// #[http_server(port = 8080, content = Streaming)]
