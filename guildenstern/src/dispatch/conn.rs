@@ -1,5 +1,6 @@
 //! One connection's shared state, and the table that maps socket ids to it.
 
+use super::CloseCause;
 use parking_lot::{Mutex, RwLock};
 use std::any::Any;
 use std::fmt;
@@ -113,6 +114,10 @@ pub(crate) struct Conn<S> {
     /// Bits a protocol keeps per connection where any thread can see them.
     pub(crate) flags: AtomicU8,
     pub(crate) data: Mutex<Option<Box<dyn Any + Send>>>,
+    /// The on-close callback of a connection closed while another thread
+    /// held its state: run by whichever thread takes the state next
+    /// (`Core::run_owed_close`), so that it always sees the state.
+    pub(crate) close_owed: Mutex<Option<(CloseCause, String)>>,
 }
 
 impl<S> Conn<S> {
@@ -130,6 +135,7 @@ impl<S> Conn<S> {
             watching_writable: AtomicBool::new(false),
             flags: AtomicU8::new(0),
             data: Mutex::new(None),
+            close_owed: Mutex::new(None),
         }
     }
 

@@ -319,6 +319,7 @@ impl<P: Protocol> Core<P> {
                 &mut st,
             );
         }
+        self.state_released(&conn);
         let watched = self.backend.add(&conn);
         // In the table now: a stop that races with this registration closes
         // the connection in `finish_stop`, after its handler (which a worker
@@ -481,6 +482,8 @@ impl<P: Protocol> Core<P> {
             }
             flow
         };
+        // Closed by another thread while this one held the state.
+        self.state_released(conn);
         match flow {
             _ if conn.is_closed() => Next::Closed,
             Flow::Park => Next::Readable,
@@ -512,12 +515,48 @@ impl<P: Protocol> Core<P> {
 
     /// Closes a connection from any thread; the on-close callback runs once.
     /// Returns false when another thread closed it first (with its own cause).
+    ///
+    /// The callback gets the connection's state: at once when no other
+    /// thread holds it, else on the thread that does, as soon as that one
+    /// lets it go (a worker running a callback of this connection: after
+    /// the callback, which sees the connection closed meanwhile).
     pub(crate) fn close(
         self: &Arc<Self>,
         conn: &ConnRef<P::State>,
         cause: CloseCause,
         msg: String,
     ) -> bool {
+        if !self.end(conn, cause, &msg) {
+            return false;
+        }
+        // Noted first, then the state tried: a holder letting it go
+        // meanwhile finds the note (`state_released`).
+        *conn.close_owed.lock() = Some((cause, msg));
+        if let Some(mut st) = conn.state.try_lock() {
+            self.run_owed_close(conn, &mut st);
+        }
+        true
+    }
+
+    /// Closes a connection whose state the caller holds; see [`Core::close`].
+    pub(crate) fn close_held(
+        self: &Arc<Self>,
+        conn: &ConnRef<P::State>,
+        state: &mut P::State,
+        cause: CloseCause,
+        msg: String,
+    ) -> bool {
+        if !self.end(conn, cause, &msg) {
+            return false;
+        }
+        self.proto
+            .on_close(&self.server(), conn.id, cause, &msg, state);
+        true
+    }
+
+    /// Marks the connection closed and lets go of its socket; false when
+    /// another thread did first.
+    fn end(self: &Arc<Self>, conn: &ConnRef<P::State>, cause: CloseCause, msg: &str) -> bool {
         if conn.closed.swap(true, Ordering::SeqCst) {
             return false;
         }
@@ -539,14 +578,29 @@ impl<P: Protocol> Core<P> {
             level,
             format_args!("socket {} closed: {cause}: {msg}", conn.id),
         );
-        let mut state = conn.state.try_lock();
-        self.proto
-            .on_close(&self.server(), conn.id, cause, &msg, state.as_deref_mut());
-        drop(state);
         if self.table.len() < self.cfg.max_connections {
             self.resume_accepting(PAUSED_CAP);
         }
         true
+    }
+
+    /// Runs the on-close callback a [`Core::close`] left to the holder of the state.
+    fn run_owed_close(self: &Arc<Self>, conn: &ConnRef<P::State>, state: &mut P::State) {
+        let owed = conn.close_owed.lock().take();
+        if let Some((cause, msg)) = owed {
+            self.proto
+                .on_close(&self.server(), conn.id, cause, &msg, state);
+        }
+    }
+
+    /// Called by every thread that held a connection's state, after
+    /// letting it go: runs an on-close callback owed meanwhile.
+    pub(crate) fn state_released(self: &Arc<Self>, conn: &ConnRef<P::State>) {
+        if conn.is_closed() && conn.close_owed.lock().is_some() {
+            if let Some(mut st) = conn.state.try_lock() {
+                self.run_owed_close(conn, &mut st);
+            }
+        }
     }
 
     /// Closes the connection with this id; false when it is not open (or
@@ -580,13 +634,14 @@ impl<P: Protocol> Core<P> {
                 let (cause, msg) = self
                     .take_linger_cause(c.id)
                     .unwrap_or((CloseCause::ProtocolViolated, String::new()));
-                self.close(&c, cause, msg);
-                drop(st);
+                self.close_held(&c, &mut st, cause, msg);
                 continue;
             }
             if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
                 // Left alone if a sender armed another deadline meanwhile.
                 c.renew_deadline((kind, at), now + again.as_millis() as u64);
+                drop(st);
+                self.state_released(&c);
                 continue;
             }
             let what = match kind {
@@ -597,8 +652,7 @@ impl<P: Protocol> Core<P> {
                 DeadlineKind::Send => "responses not read in time",
                 _ => "deadline passed",
             };
-            self.close(&c, CloseCause::TimedOut, what.to_owned());
-            drop(st);
+            self.close_held(&c, &mut st, CloseCause::TimedOut, what.to_owned());
         }
     }
 

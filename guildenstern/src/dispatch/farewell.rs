@@ -51,6 +51,7 @@ impl<P: Protocol> Core<P> {
                 Some(mut st) => self.proto.on_shutdown(&conn, &mut st),
                 None => None,
             };
+            self.state_released(&conn);
             let f = Farewell {
                 conn,
                 owed: owed.is_some(),

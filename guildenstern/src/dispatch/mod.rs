@@ -118,15 +118,17 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
         kind: DeadlineKind,
     ) -> Option<Duration>;
 
-    /// The connection closed (exactly once per connection). `state` is there
-    /// unless a worker was serving the connection at that moment.
+    /// The connection closed (exactly once per connection), with its state:
+    /// a close from a thread that cannot take the state (a worker is
+    /// serving the connection) is reported by the thread holding it, once
+    /// it lets the state go.
     fn on_close(
         &self,
         server: &Server,
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        state: Option<&mut Self::State>,
+        state: &mut Self::State,
     );
 
     /// The server stops and the connection is about to close. Without

@@ -219,7 +219,7 @@ impl Protocol for HttpProto {
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        _state: Option<&mut HttpState>,
+        _state: &mut HttpState,
     ) {
         if let Some(f) = &self.shared.on_close {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, msg))).is_err() {

@@ -156,8 +156,11 @@ impl WsServer {
         self
     }
 
-    /// Runs once for every upgraded connection that closes: the cause, the
-    /// close code the client sent (if it sent one) and a message.
+    /// Runs once for every upgraded connection that closes, whichever thread
+    /// closes it (never for one whose handshake did not complete): the
+    /// cause, the close code the client sent (if it sent one) and a message.
+    /// A close while a callback of the connection runs is reported after
+    /// that callback returned.
     pub fn on_close(
         mut self,
         f: impl Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync + 'static,

@@ -550,11 +550,10 @@ impl Protocol for WsProto {
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        state: Option<&mut WsState>,
+        state: &mut WsState,
     ) {
-        let opened = state.as_ref().map_or(true, |s| s.open);
-        let code = state.and_then(|s| s.peer_close);
-        if let (Some(f), true) = (&self.shared.on_close, opened) {
+        let code = state.peer_close;
+        if let (Some(f), true) = (&self.shared.on_close, state.open) {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, code, msg))).is_err() {
                 log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
             }
