@@ -1,5 +1,6 @@
 //! One connection's shared state, and the table that maps socket ids to it.
 
+use super::outbox::Outbox;
 use super::CloseCause;
 use parking_lot::{Mutex, RwLock};
 use std::any::Any;
@@ -92,9 +93,10 @@ pub(crate) struct Conn<S> {
     pub(crate) id: SocketId,
     pub(crate) stream: TcpStream,
     pub(crate) state: Mutex<S>,
-    /// Serialises writes from any thread, so frames never interleave; an
-    /// `Arc` so a multicast can hold guards across its poll loop.
-    pub(crate) write_lock: Arc<Mutex<()>>,
+    /// Output owed to the peer, written by any thread under this lock, so
+    /// what several threads send never interleaves (held only for
+    /// non-blocking writes).
+    pub(crate) out: Mutex<Outbox>,
     pub(crate) closed: AtomicBool,
     pub(crate) lingering: AtomicBool,
     /// The armed deadline: its kind in the top byte, milliseconds since the
@@ -126,7 +128,7 @@ impl<S> Conn<S> {
             id,
             stream,
             state: Mutex::new(state),
-            write_lock: Arc::new(Mutex::new(())),
+            out: Mutex::new(Outbox::default()),
             closed: AtomicBool::new(false),
             lingering: AtomicBool::new(false),
             deadline: AtomicU64::new(0),

@@ -603,6 +603,13 @@ impl<P: Protocol> Core<P> {
         }
     }
 
+    /// Output was queued on a connection from a thread that is not serving
+    /// it: have a worker write it once the socket is writable (a worker
+    /// serving the connection right now serves it again after).
+    pub(crate) fn want_writable(self: &Arc<Self>, conn: &ConnRef<P::State>) {
+        self.backend.want_writable(self, conn);
+    }
+
     /// Closes the connection with this id; false when it is not open (or
     /// another thread is closing it, and on_close gets that thread's cause).
     pub(crate) fn close_id(self: &Arc<Self>, id: SocketId, cause: CloseCause, msg: String) -> bool {
@@ -625,35 +632,52 @@ impl<P: Protocol> Core<P> {
                 continue;
             };
             let (kind, at) = c.deadline();
-            if c.is_closed() || at == 0 || at > now {
-                continue;
+            if !c.is_closed() && at != 0 && at <= now {
+                // The state lock is held until the connection is closed, so that a
+                // request arriving at the deadline is not taken by a worker in between.
+                self.fire(&c, &mut st, kind, at, now);
             }
-            // The state lock is held until the connection is closed, so that a
-            // request arriving at the deadline is not taken by a worker in between.
-            if kind == DeadlineKind::Linger {
-                let (cause, msg) = self
-                    .take_linger_cause(c.id)
-                    .unwrap_or((CloseCause::ProtocolViolated, String::new()));
-                self.close_held(&c, &mut st, cause, msg);
-                continue;
-            }
-            if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
-                // Left alone if a sender armed another deadline meanwhile.
-                c.renew_deadline((kind, at), now + again.as_millis() as u64);
-                drop(st);
-                self.state_released(&c);
-                continue;
-            }
-            let what = match kind {
-                DeadlineKind::Head => "request head not received in time",
-                DeadlineKind::Body => "request body made no progress in time",
-                DeadlineKind::Idle => "idle",
-                DeadlineKind::Closing => "close handshake not answered",
-                DeadlineKind::Send => "responses not read in time",
-                _ => "deadline passed",
-            };
-            self.close_held(&c, &mut st, CloseCause::TimedOut, what.to_owned());
+            drop(st);
+            // A close by another thread meanwhile, or one the deadline's
+            // protocol work caused (a failed write).
+            self.state_released(&c);
         }
+    }
+
+    /// Fires the deadline `(kind, at)` of `c`, whose state the caller holds.
+    fn fire(
+        self: &Arc<Self>,
+        c: &ConnRef<P::State>,
+        st: &mut P::State,
+        kind: DeadlineKind,
+        at: u64,
+        now: u64,
+    ) {
+        if kind == DeadlineKind::Linger {
+            let (cause, msg) = self
+                .take_linger_cause(c.id)
+                .unwrap_or((CloseCause::ProtocolViolated, String::new()));
+            self.close_held(c, st, cause, msg);
+            return;
+        }
+        let io = Io {
+            core: self,
+            conn: c,
+        };
+        if let Some(again) = self.proto.on_deadline(&io, st, kind) {
+            // Left alone if a sender armed another deadline meanwhile.
+            c.renew_deadline((kind, at), now + again.as_millis() as u64);
+            return;
+        }
+        let what = match kind {
+            DeadlineKind::Head => "request head not received in time",
+            DeadlineKind::Body => "request body made no progress in time",
+            DeadlineKind::Idle => "idle",
+            DeadlineKind::Closing => "close handshake not answered",
+            DeadlineKind::Send => "responses not read in time",
+            _ => "deadline passed",
+        };
+        self.close_held(c, st, CloseCause::TimedOut, what.to_owned());
     }
 
     /// Stops accepting and tells every worker to finish; returns at once.

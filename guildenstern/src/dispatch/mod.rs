@@ -30,6 +30,7 @@ mod epoll;
 mod farewell;
 mod lifecycle;
 mod options;
+mod outbox;
 mod portable;
 mod server;
 pub(crate) mod sys;
@@ -48,7 +49,6 @@ pub(crate) use self::core::{start, Core, DispatchConfig, Io};
 pub(crate) use self::options::{builder_options, OnThread, Options};
 pub(crate) use self::write::{write_all, write_now};
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 /// Reads a protocol makes for one connection in one wake-up before it
@@ -113,7 +113,7 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// (`None`), or keep it open and arm the same deadline again (`Some`).
     fn on_deadline(
         &self,
-        stream: &TcpStream,
+        io: &Io<'_, Self>,
         state: &mut Self::State,
         kind: DeadlineKind,
     ) -> Option<Duration>;

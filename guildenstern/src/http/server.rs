@@ -17,7 +17,6 @@ use crate::dispatch::{
 use log::Level;
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -194,7 +193,7 @@ impl Protocol for HttpProto {
 
     fn on_deadline(
         &self,
-        stream: &TcpStream,
+        io: &Io<'_, Self>,
         state: &mut HttpState,
         kind: DeadlineKind,
     ) -> Option<Duration> {
@@ -208,7 +207,7 @@ impl Protocol for HttpProto {
             res.keep_alive = false;
             res.write_head(408, &[], Some(0), false);
             out.extend_from_slice(&res.out);
-            let _ = (&*stream).write(&out);
+            let _ = io.stream().write(&out);
         }
         None
     }

@@ -19,4 +19,5 @@ pub use context::Ws;
 pub use handshake::{UpgradeAnswer, UpgradeRequest};
 pub use send::{
     multicast_binary, multicast_text, send_binary, send_close, send_ping, send_text, SendError,
+    MAX_UNSENT,
 };
