@@ -11,7 +11,7 @@ mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
-use guildenstern::ws::{send_close, send_text, SendError};
+use guildenstern::ws::{send_close, send_text, SendError, MAX_UNSENT};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +23,7 @@ on_both_dispatchers!(
     queued_output_arrives_whole_and_in_order_once_the_client_reads,
     a_client_that_never_reads_is_closed_at_the_send_timeout,
     nothing_follows_a_queued_close_frame,
+    a_worker_sending_to_a_client_that_does_not_read_is_not_held,
 );
 
 /// Far more than loopback socket buffers hold for a client that does not read.
@@ -189,4 +190,37 @@ fn nothing_follows_a_queued_close_frame(d: Dispatcher) {
         (c.id, c.cause, c.code),
         (id, CloseCause::CloseCalled, Some(4000))
     );
+}
+
+fn a_worker_sending_to_a_client_that_does_not_read_is_not_held(d: Dispatcher) {
+    // A callback of one connection sends to another whose client stopped
+    // reading with more than MAX_UNSENT unsent: refused at once.
+    let flood: Arc<Vec<u8>> = Arc::new((0..FLOOD).map(flood_byte).collect());
+    let target: Arc<Mutex<Option<SocketId>>> = Arc::default();
+    let (tx, flooded) = channel();
+    let tx = Mutex::new(tx);
+    let target2 = target.clone();
+    let b = WsServer::with_context(move |cx: &mut Ws| {
+        if cx.message() == b"flood" {
+            let _ = cx.reply_binary(&flood);
+            tx.lock().unwrap().send(cx.socket()).unwrap();
+        } else {
+            let id = target2.lock().unwrap().expect("a target");
+            let r = send_text(cx.server(), id, "pushed");
+            let _ = cx.reply_text(&format!("{r:?}"));
+        }
+    });
+    let t = WsTest::start_on(b.send_timeout(Duration::from_secs(60)), d);
+    assert!(FLOOD > 2 * MAX_UNSENT);
+    let stalled = flooded_client(&t);
+    *target.lock().unwrap() = Some(flooded.recv_timeout(WAIT).unwrap());
+    let mut ws = t.client("/");
+    for _ in 0..2 {
+        ws.send(Message::text("push")).unwrap();
+        match ws.read() {
+            Ok(Message::Text(got)) => assert_eq!(got.as_str(), "Err(Full)"),
+            other => panic!("expected the send's result, got {other:?}"),
+        }
+    }
+    drop(stalled);
 }

@@ -79,7 +79,9 @@ impl DeadlineKind {
     }
 }
 
-/// Scheduling states of the portable dispatcher (see `portable.rs`).
+/// Scheduling states of a connection: the portable dispatcher's queue
+/// (see `portable.rs`); the epoll dispatcher uses BUSY and BUSY_AGAIN to
+/// mark the worker serving it (see `epoll.rs`).
 pub(crate) mod sched {
     pub(crate) const IDLE: u8 = 0;
     pub(crate) const QUEUED: u8 = 1;

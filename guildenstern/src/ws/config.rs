@@ -120,7 +120,11 @@ impl WsServer {
         self
     }
 
-    /// A message must be taken by the client within this time. Default: 10 s.
+    /// Output a client does not read waits in its connection's queue this
+    /// long (restarted whenever the client reads some), then the connection
+    /// is closed (`TimedOut`); a thread that is not a worker, sending past
+    /// [`MAX_UNSENT`](crate::ws::MAX_UNSENT), waits this long for room.
+    /// Default: 10 s.
     pub fn send_timeout(mut self, d: Duration) -> Self {
         self.ws.send_timeout = d;
         self

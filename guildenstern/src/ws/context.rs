@@ -81,7 +81,9 @@ impl Ws {
             .expect("a WebSocket callback has a connection")
     }
 
-    /// Sends a text message to this connection.
+    /// Sends a text message to this connection: written, or queued whole
+    /// behind what the client has not read (never waited for: the
+    /// connection reads nothing more until its output is written).
     ///
     /// # Errors
     /// See [`SendError`]; the connection is closed on a write failure.

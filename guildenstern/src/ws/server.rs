@@ -262,8 +262,6 @@ impl WsProto {
             Some(every) => io.set_deadline(DeadlineKind::Idle, every),
             None => io.conn.set_deadline(DeadlineKind::None, 0),
         }
-        // Open first: frames other threads send from now on queue behind the answer.
-        io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
         if let Err(e) = put(
             io.core,
             io.conn,
@@ -273,6 +271,9 @@ impl WsProto {
         ) {
             return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
         }
+        // Open once the answer is written or queued: frames other threads
+        // send from now on go after it.
+        io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
         st.consume(end);
         st.open = true;
         if let Some(f) = &self.shared.after_upgrade {
