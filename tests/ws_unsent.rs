@@ -162,11 +162,13 @@ fn a_client_that_never_reads_is_closed_at_the_send_timeout(d: Dispatcher) {
 }
 
 fn nothing_follows_a_queued_close_frame(d: Dispatcher) {
-    // Pings are due all along; our close waits behind the flood.
+    // Pings are due all along; our close waits behind the flood. (The
+    // close timeout only has to outlast the client's reading.)
     let (b, flooded) = flooding();
     let (b, ids) = reporting_ids(b);
     let b = b
         .send_timeout(Duration::from_secs(60))
+        .close_timeout(Duration::from_secs(60))
         .ping_interval(Duration::from_millis(100));
     let t = WsTest::start_on(b, d);
     let mut raw = flooded_client(&t);
