@@ -455,6 +455,9 @@ impl<P: Protocol> Core<P> {
         let flow = {
             let mut st = conn.state.lock();
             if conn.is_closed() {
+                drop(st);
+                // Its close may have found the state taken by this thread.
+                self.state_released(conn);
                 return Next::Closed;
             }
             let flow = if conn.lingering.load(Ordering::Acquire) {
