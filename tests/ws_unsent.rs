@@ -24,6 +24,7 @@ on_both_dispatchers!(
     a_client_that_never_reads_is_closed_at_the_send_timeout,
     nothing_follows_a_queued_close_frame,
     a_worker_sending_to_a_client_that_does_not_read_is_not_held,
+    a_client_that_ends_its_side_still_gets_the_queued_answer,
 );
 
 /// Far more than loopback socket buffers hold for a client that does not read.
@@ -225,4 +226,19 @@ fn a_worker_sending_to_a_client_that_does_not_read_is_not_held(d: Dispatcher) {
         }
     }
     drop(stalled);
+}
+
+fn a_client_that_ends_its_side_still_gets_the_queued_answer(d: Dispatcher) {
+    // Its end of stream is read only once the answers before it are out.
+    let (b, flooded) = flooding();
+    let (b, ids) = reporting_ids(b);
+    let t = WsTest::start_on(b.send_timeout(Duration::from_secs(60)), d);
+    let mut raw = flooded_client(&t);
+    let id = ids.recv_timeout(WAIT).unwrap();
+    raw.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(flooded.recv_timeout(WAIT).unwrap(), id);
+    assert_flood(&next_data_frame(&mut raw));
+    raw.expect_eof();
+    let c = t.next_close();
+    assert_eq!((c.id, c.cause), (id, CloseCause::ClosedByClient), "{c:?}");
 }

@@ -663,6 +663,11 @@ impl WsProto {
                 // What is buffered was handled above; the rest after the others.
                 return Flow::Yield;
             }
+            if has_unsent(io.conn) {
+                // The client reads slower than it sends: what it sent next
+                // (or its end of stream) waits until it took the answers.
+                return Flow::ParkWritable;
+            }
             reads += 1;
             match self.read(io, &mut cx.st, limit) {
                 Ok(true) => {
