@@ -11,7 +11,7 @@ mod support;
 mod ws_util;
 
 use guildenstern::prelude::*;
-use guildenstern::ws::{send_close, send_text, SendError, MAX_UNSENT};
+use guildenstern::ws::{send_binary, send_close, send_text, SendError, MAX_UNSENT};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +25,7 @@ on_both_dispatchers!(
     nothing_follows_a_queued_close_frame,
     a_worker_sending_to_a_client_that_does_not_read_is_not_held,
     a_client_that_ends_its_side_still_gets_the_queued_answer,
+    what_another_thread_queued_is_written_when_the_client_reads,
 );
 
 /// Far more than loopback socket buffers hold for a client that does not read.
@@ -241,4 +242,28 @@ fn a_client_that_ends_its_side_still_gets_the_queued_answer(d: Dispatcher) {
     raw.expect_eof();
     let c = t.next_close();
     assert_eq!((c.id, c.cause), (id, CloseCause::ClosedByClient), "{c:?}");
+}
+
+fn what_another_thread_queued_is_written_when_the_client_reads(d: Dispatcher) {
+    // A thread that is not a worker sends more than the socket takes, on
+    // an empty queue: the send returns at once, and with no further send
+    // or message to have the connection served, a worker writes the rest
+    // as the client reads. Between rounds the client's own echo goes on.
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start_on(b.send_timeout(Duration::from_secs(60)), d);
+    let stream = connect_small_window(t.addr);
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    let mut raw = Raw::upgrade_stream(stream, "/");
+    let id = ids.recv_timeout(WAIT).unwrap();
+    // Twice the most a loopback socket buffer grows to (tcp_wmem's 4 MiB).
+    let big: Vec<u8> = (0..FLOOD / 2).map(flood_byte).collect();
+    for round in 0..2 {
+        send_binary(&t.server, id, &big).unwrap();
+        let f = raw.frame();
+        assert!(f.opcode == BINARY && f.payload == big, "round {round}");
+        let m = format!("round {round}");
+        raw.send_frame(FIN | TEXT, m.as_bytes());
+        assert_eq!(raw.frame().text(), m);
+    }
 }
