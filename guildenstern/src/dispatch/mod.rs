@@ -7,7 +7,9 @@
 //! answers the client has not read yet), yield it to the other ready
 //! connections, or close it with a cause. No worker ever waits for bytes, or
 //! for a client to read: what is partial or unsent stays in the connection's
-//! state.
+//! state. Output other threads send goes through the connection's outbox
+//! (`outbox.rs`), behind what is queued there; `Core::want_writable` then
+//! has a worker write the rest once the socket takes it.
 //!
 //! Two dispatchers deliver readiness to workers:
 //! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
