@@ -328,6 +328,7 @@ impl<P: Protocol> Core<P> {
                 &mut st,
             );
         }
+        self.state_released(&conn);
         let watched = self.backend.add(&conn);
         // In the table now: a stop that races with this registration closes
         // the connection in `finish_stop`, after its handler (which a worker
@@ -463,6 +464,9 @@ impl<P: Protocol> Core<P> {
         let flow = {
             let mut st = conn.state.lock();
             if conn.is_closed() {
+                drop(st);
+                // Its close may have found the state taken by this thread.
+                self.state_released(conn);
                 return Next::Closed;
             }
             let flow = if conn.lingering.load(Ordering::Acquire) {
@@ -493,6 +497,8 @@ impl<P: Protocol> Core<P> {
             }
             flow
         };
+        // Closed by another thread while this one held the state.
+        self.state_released(conn);
         match flow {
             _ if conn.is_closed() => Next::Closed,
             Flow::Park => Next::Readable,
@@ -538,12 +544,48 @@ impl<P: Protocol> Core<P> {
 
     /// Closes a connection from any thread; the on-close callback runs once.
     /// Returns false when another thread closed it first (with its own cause).
+    ///
+    /// The callback gets the connection's state: at once when no other
+    /// thread holds it, else on the thread that does, as soon as that one
+    /// lets it go (a worker running a callback of this connection: after
+    /// the callback, which sees the connection closed meanwhile).
     pub(crate) fn close(
         self: &Arc<Self>,
         conn: &ConnRef<P::State>,
         cause: CloseCause,
         msg: String,
     ) -> bool {
+        if !self.end(conn, cause, &msg) {
+            return false;
+        }
+        // Noted first, then the state tried: a holder letting it go
+        // meanwhile finds the note (`state_released`).
+        *conn.close_owed.lock() = Some((cause, msg));
+        if let Some(mut st) = conn.state.try_lock() {
+            self.run_owed_close(conn, &mut st);
+        }
+        true
+    }
+
+    /// Closes a connection whose state the caller holds; see [`Core::close`].
+    pub(crate) fn close_held(
+        self: &Arc<Self>,
+        conn: &ConnRef<P::State>,
+        state: &mut P::State,
+        cause: CloseCause,
+        msg: String,
+    ) -> bool {
+        if !self.end(conn, cause, &msg) {
+            return false;
+        }
+        self.proto
+            .on_close(&self.server(), conn.id, cause, &msg, state);
+        true
+    }
+
+    /// Marks the connection closed and lets go of its socket; false when
+    /// another thread did first.
+    fn end(self: &Arc<Self>, conn: &ConnRef<P::State>, cause: CloseCause, msg: &str) -> bool {
         if conn.closed.swap(true, Ordering::SeqCst) {
             return false;
         }
@@ -565,14 +607,36 @@ impl<P: Protocol> Core<P> {
             level,
             format_args!("socket {} closed: {cause}: {msg}", conn.id),
         );
-        let mut state = conn.state.try_lock();
-        self.proto
-            .on_close(&self.server(), conn.id, cause, &msg, state.as_deref_mut());
-        drop(state);
         if self.table.len() < self.cfg.max_connections {
             self.resume_accepting(PAUSED_CAP);
         }
         true
+    }
+
+    /// Runs the on-close callback a [`Core::close`] left to the holder of the state.
+    fn run_owed_close(self: &Arc<Self>, conn: &ConnRef<P::State>, state: &mut P::State) {
+        let owed = conn.close_owed.lock().take();
+        if let Some((cause, msg)) = owed {
+            self.proto
+                .on_close(&self.server(), conn.id, cause, &msg, state);
+        }
+    }
+
+    /// Called by every thread that held a connection's state, after
+    /// letting it go: runs an on-close callback owed meanwhile.
+    pub(crate) fn state_released(self: &Arc<Self>, conn: &ConnRef<P::State>) {
+        if conn.is_closed() && conn.close_owed.lock().is_some() {
+            if let Some(mut st) = conn.state.try_lock() {
+                self.run_owed_close(conn, &mut st);
+            }
+        }
+    }
+
+    /// Output was queued on a connection from a thread that is not serving
+    /// it: have a worker write it once the socket is writable (a worker
+    /// serving the connection right now serves it again after).
+    pub(crate) fn want_writable(self: &Arc<Self>, conn: &ConnRef<P::State>) {
+        self.backend.want_writable(self, conn);
     }
 
     /// Closes the connection with this id; false when it is not open (or
@@ -597,35 +661,52 @@ impl<P: Protocol> Core<P> {
                 continue;
             };
             let (kind, at) = c.deadline();
-            if c.is_closed() || at == 0 || at > now {
-                continue;
+            if !c.is_closed() && at != 0 && at <= now {
+                // The state lock is held until the connection is closed, so that a
+                // request arriving at the deadline is not taken by a worker in between.
+                self.fire(&c, &mut st, kind, at, now);
             }
-            // The state lock is held until the connection is closed, so that a
-            // request arriving at the deadline is not taken by a worker in between.
-            if kind == DeadlineKind::Linger {
-                let (cause, msg) = self
-                    .take_linger_cause(c.id)
-                    .unwrap_or((CloseCause::ProtocolViolated, String::new()));
-                self.close(&c, cause, msg);
-                drop(st);
-                continue;
-            }
-            if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
-                // Left alone if a sender armed another deadline meanwhile.
-                c.renew_deadline((kind, at), now + again.as_millis() as u64);
-                continue;
-            }
-            let what = match kind {
-                DeadlineKind::Head => "request head not received in time",
-                DeadlineKind::Body => "request body made no progress in time",
-                DeadlineKind::Idle => "idle",
-                DeadlineKind::Closing => "close handshake not answered",
-                DeadlineKind::Send => "responses not read in time",
-                _ => "deadline passed",
-            };
-            self.close(&c, CloseCause::TimedOut, what.to_owned());
             drop(st);
+            // A close by another thread meanwhile, or one the deadline's
+            // protocol work caused (a failed write).
+            self.state_released(&c);
         }
+    }
+
+    /// Fires the deadline `(kind, at)` of `c`, whose state the caller holds.
+    fn fire(
+        self: &Arc<Self>,
+        c: &ConnRef<P::State>,
+        st: &mut P::State,
+        kind: DeadlineKind,
+        at: u64,
+        now: u64,
+    ) {
+        if kind == DeadlineKind::Linger {
+            let (cause, msg) = self
+                .take_linger_cause(c.id)
+                .unwrap_or((CloseCause::ProtocolViolated, String::new()));
+            self.close_held(c, st, cause, msg);
+            return;
+        }
+        let io = Io {
+            core: self,
+            conn: c,
+        };
+        if let Some(again) = self.proto.on_deadline(&io, st, kind) {
+            // Left alone if a sender armed another deadline meanwhile.
+            c.renew_deadline((kind, at), now + again.as_millis() as u64);
+            return;
+        }
+        let what = match kind {
+            DeadlineKind::Head => "request head not received in time",
+            DeadlineKind::Body => "request body made no progress in time",
+            DeadlineKind::Idle => "idle",
+            DeadlineKind::Closing => "close handshake not answered",
+            DeadlineKind::Send => "responses not read in time",
+            _ => "deadline passed",
+        };
+        self.close_held(c, st, CloseCause::TimedOut, what.to_owned());
     }
 
     /// Stops accepting and tells every worker to finish; returns at once.

@@ -49,6 +49,7 @@ impl<P: Protocol> Core<P> {
                 Some(mut st) => self.proto.on_shutdown(&conn, &mut st),
                 None => None,
             };
+            self.state_released(&conn);
             let drained = conn.drained.load(Ordering::Relaxed);
             let f = Farewell {
                 conn,

@@ -7,7 +7,9 @@
 //! answers the client has not read yet), yield it to the other ready
 //! connections, or close it with a cause. No worker ever waits for bytes, or
 //! for a client to read: what is partial or unsent stays in the connection's
-//! state.
+//! state. Output other threads send goes through the connection's outbox
+//! (`outbox.rs`), behind what is queued there; `Core::want_writable` then
+//! has a worker write the rest once the socket takes it.
 //!
 //! Two dispatchers deliver readiness to workers:
 //! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
@@ -30,6 +32,7 @@ mod epoll;
 mod farewell;
 mod lifecycle;
 mod options;
+mod outbox;
 mod portable;
 mod server;
 pub(crate) mod sys;
@@ -50,7 +53,6 @@ pub(crate) use self::core::{start, Core, DispatchConfig, Io};
 pub(crate) use self::options::{builder_options, OnThread, Options};
 pub(crate) use self::write::{write_all, write_now};
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 /// Reads a protocol makes for one connection in one wake-up before it
@@ -115,20 +117,22 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// (`None`), or keep it open and arm the same deadline again (`Some`).
     fn on_deadline(
         &self,
-        stream: &TcpStream,
+        io: &Io<'_, Self>,
         state: &mut Self::State,
         kind: DeadlineKind,
     ) -> Option<Duration>;
 
-    /// The connection closed (exactly once per connection). `state` is there
-    /// unless a worker was serving the connection at that moment.
+    /// The connection closed (exactly once per connection), with its state:
+    /// a close from a thread that cannot take the state (a worker is
+    /// serving the connection) is reported by the thread holding it, once
+    /// it lets the state go.
     fn on_close(
         &self,
         server: &Server,
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        state: Option<&mut Self::State>,
+        state: &mut Self::State,
     );
 
     /// The server stops and the connection is about to close (every worker

@@ -46,7 +46,7 @@ impl Protocol for Lines {
 
     fn on_deadline(
         &self,
-        _stream: &TcpStream,
+        _io: &Io<'_, Self>,
         _state: &mut Vec<u8>,
         _kind: DeadlineKind,
     ) -> Option<Duration> {
@@ -59,7 +59,7 @@ impl Protocol for Lines {
         _id: SocketId,
         cause: CloseCause,
         msg: &str,
-        _state: Option<&mut Vec<u8>>,
+        _state: &mut Vec<u8>,
     ) {
         let _ = self.closes.lock().unwrap().send((cause, msg.to_owned()));
     }

@@ -193,7 +193,7 @@ impl Protocol for HttpProto {
 
     fn on_deadline(
         &self,
-        stream: &TcpStream,
+        io: &Io<'_, Self>,
         state: &mut HttpState,
         kind: DeadlineKind,
     ) -> Option<Duration> {
@@ -207,7 +207,7 @@ impl Protocol for HttpProto {
             res.keep_alive = false;
             res.write_head(408, &[], Some(0), false);
             out.extend_from_slice(&res.out);
-            let _ = (&*stream).write(&out);
+            let _ = io.stream().write(&out);
         }
         None
     }
@@ -218,7 +218,7 @@ impl Protocol for HttpProto {
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        _state: Option<&mut HttpState>,
+        _state: &mut HttpState,
     ) {
         if let Some(f) = &self.shared.on_close {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, msg))).is_err() {

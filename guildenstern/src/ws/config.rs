@@ -121,7 +121,11 @@ impl WsServer {
         self
     }
 
-    /// A message must be taken by the client within this time. Default: 10 s.
+    /// Output a client does not read waits in its connection's queue this
+    /// long (restarted whenever the client reads some), then the connection
+    /// is closed (`TimedOut`); a thread that is not a worker, sending past
+    /// [`MAX_UNSENT`](crate::ws::MAX_UNSENT), waits this long for room.
+    /// Default: 10 s.
     pub fn send_timeout(mut self, d: Duration) -> Self {
         self.ws.send_timeout = d;
         self
@@ -157,8 +161,11 @@ impl WsServer {
         self
     }
 
-    /// Runs once for every upgraded connection that closes: the cause, the
-    /// close code the client sent (if it sent one) and a message.
+    /// Runs once for every upgraded connection that closes, whichever thread
+    /// closes it (never for one whose handshake did not complete): the
+    /// cause, the close code the client sent (if it sent one) and a message.
+    /// A close while a callback of the connection runs is reported after
+    /// that callback returned.
     pub fn on_close(
         mut self,
         f: impl Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync + 'static,

@@ -5,7 +5,6 @@ use super::frame::Kind;
 use super::send::{send_on, SendError};
 use super::server::WsState;
 use crate::dispatch::{ConnRef, Server, SocketId};
-use std::time::Duration;
 
 /// Where the message in flight lies.
 #[derive(Clone, Debug)]
@@ -35,7 +34,6 @@ pub struct Ws {
     pub(crate) at: MsgAt,
     pub(crate) binary: bool,
     pub(crate) conn: Option<ConnRef<WsState>>,
-    pub(crate) send_timeout: Duration,
     pub(crate) server: Server,
     pub(crate) in_handler: bool,
 }
@@ -83,18 +81,14 @@ impl Ws {
             .expect("a WebSocket callback has a connection")
     }
 
-    /// Sends a text message to this connection.
+    /// Sends a text message to this connection: written, or queued whole
+    /// behind what the client has not read (never waited for: the
+    /// connection reads nothing more until its output is written).
     ///
     /// # Errors
     /// See [`SendError`]; the connection is closed on a write failure.
     pub fn reply_text(&self, text: &str) -> Result<(), SendError> {
-        send_on(
-            &self.server,
-            self.conn(),
-            Kind::Text,
-            text.as_bytes(),
-            self.send_timeout,
-        )
+        send_on(&self.server, self.conn(), Kind::Text, text.as_bytes())
     }
 
     /// Sends a binary message to this connection.
@@ -102,12 +96,6 @@ impl Ws {
     /// # Errors
     /// See [`SendError`].
     pub fn reply_binary(&self, bytes: &[u8]) -> Result<(), SendError> {
-        send_on(
-            &self.server,
-            self.conn(),
-            Kind::Binary,
-            bytes,
-            self.send_timeout,
-        )
+        send_on(&self.server, self.conn(), Kind::Binary, bytes)
     }
 }

@@ -3,7 +3,10 @@
 //! A WebSocket server is a port of its own: it answers the opening
 //! handshake, then exchanges frames. Messages reach a receive callback;
 //! any thread can send to any connection ([`send_text`], [`multicast_text`],
-//! [`send_close`], …). The frame codec and the accept key are tungstenite's.
+//! [`send_close`], …): a frame is written as far as the socket takes it, the
+//! rest queued in order and written as the client reads (see
+//! [`MAX_UNSENT`]); no worker waits for a client. The frame codec and the
+//! accept key are tungstenite's.
 
 mod accessors;
 mod config;
@@ -19,4 +22,5 @@ pub use context::Ws;
 pub use handshake::{UpgradeAnswer, UpgradeRequest};
 pub use send::{
     multicast_binary, multicast_text, send_binary, send_close, send_ping, send_text, SendError,
+    MAX_UNSENT,
 };

@@ -7,25 +7,23 @@ use super::config::{Receive, WsShared};
 use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
-use super::send::{close_frame_now, close_frame_owed};
+use super::send::SendError;
+use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
-use crate::dispatch::{
-    write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
-};
+use crate::dispatch::{CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
 use crate::http::config::HttpConfig;
 use crate::http::framing::find_head_end;
 use crate::http::head::{self, Head};
 use log::Level;
-use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::io::{self, Read};
-use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// `Conn::flags` bit: a close frame was sent; nothing may follow it.
+/// `Conn::flags` bit: a close frame was sent (or queued); nothing may
+/// follow it. Set under the outbox lock, with the frame.
 pub(crate) const CLOSE_SENT: u8 = 1;
 /// `Conn::flags` bit: the handshake answer was written; frames may be sent.
 pub(crate) const OPEN: u8 = 2;
@@ -96,7 +94,9 @@ pub(crate) struct WsState {
     unmasked: usize,
     awaiting_pong: bool,
     peer_close: Option<u16>,
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// What follows once the queued output is written (the lingering
+    /// close after our close frame).
+    then: Option<Flow>,
 }
 
 impl WsState {
@@ -139,7 +139,6 @@ impl WsProto {
             at: MsgAt::None,
             binary: false,
             conn: None,
-            send_timeout: self.shared.cfg.send_timeout,
             server: server.clone(),
             in_handler: false,
         })
@@ -202,10 +201,12 @@ impl WsProto {
         let mut head = Head::new(self.head_cfg.max_headers);
         let refuse = |status: u16, msg: &str| {
             let resp = handshake::refusal_response(status, msg);
-            let _ = write_all(
-                io.stream(),
+            let _ = put(
+                io.core,
+                io.conn,
+                Patience::Serving,
                 [&resp, b"", b""],
-                Instant::now() + self.send_timeout(),
+                false,
             );
             Some(Flow::Linger(
                 CloseCause::ProtocolViolated,
@@ -260,23 +261,24 @@ impl WsProto {
             }
         };
         let resp = handshake::accept_response(key, protocol);
-        {
-            let _w = io.conn.write_lock.lock();
-            if let Err(e) = write_all(
-                io.stream(),
-                [&resp, b"", b""],
-                Instant::now() + self.send_timeout(),
-            ) {
-                return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
-            }
-            io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
-        }
-        st.consume(end);
-        st.open = true;
         match self.shared.cfg.ping_interval {
             Some(every) => io.set_deadline(DeadlineKind::Idle, every),
             None => io.conn.set_deadline(DeadlineKind::None, 0),
         }
+        if let Err(e) = put(
+            io.core,
+            io.conn,
+            Patience::Serving,
+            [&resp, b"", b""],
+            false,
+        ) {
+            return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
+        }
+        // Open once the answer is written or queued: frames other threads
+        // send from now on go after it.
+        io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
+        st.consume(end);
+        st.open = true;
         if let Some(f) = &self.shared.after_upgrade {
             cx.at = MsgAt::None;
             cx.binary = false;
@@ -298,7 +300,7 @@ impl WsProto {
                 Level::Error,
                 format_args!("WebSocket callback panicked on {}: {what}", io.id()),
             );
-            close_frame_now(io.conn, 1011, "internal error");
+            close_frame_now(io.core, io.conn, 1011, "internal error");
             Flow::Linger(CloseCause::HandlerPanicked, what)
         })
     }
@@ -439,18 +441,17 @@ impl WsProto {
                     }
                 }
                 Kind::Ping => {
-                    let _w = io.conn.write_lock.lock();
-                    if io.conn.flags.load(Ordering::Acquire) & CLOSE_SENT == 0 {
-                        let mut head = [0u8; 14];
-                        let n = frame::server_header(Kind::Pong, true, h.payload_len, &mut head);
-                        let deadline = Instant::now() + self.send_timeout();
-                        if let Err(e) =
-                            write_all(io.stream(), [&head[..n], &st.buf[p], b""], deadline)
-                        {
+                    let mut head = [0u8; 14];
+                    let n = frame::server_header(Kind::Pong, true, h.payload_len, &mut head);
+                    let parts = [&head[..n], &st.buf[p], b""];
+                    match put(io.core, io.conn, Patience::Serving, parts, false) {
+                        // After our close frame, no pong.
+                        Ok(()) | Err(SendError::Closing) => {}
+                        Err(e) => {
                             return Step::Flow(Flow::Close(
                                 CloseCause::ConnectionLost,
                                 e.to_string(),
-                            ));
+                            ))
                         }
                     }
                 }
@@ -474,7 +475,7 @@ impl WsProto {
         if we_started {
             return Flow::Close(CloseCause::CloseCalled, reason);
         }
-        close_frame_now(io.conn, c.unwrap_or(code::NORMAL), "");
+        close_frame_now(io.core, io.conn, c.unwrap_or(code::NORMAL), "");
         Flow::Linger(CloseCause::ClosedByClient, reason)
     }
 
@@ -484,7 +485,7 @@ impl WsProto {
             Level::Debug,
             format_args!("closing {} with {c}: {why}", io.id()),
         );
-        close_frame_now(io.conn, c, why);
+        close_frame_now(io.core, io.conn, c, why);
         let cause = if c == code::TOO_BIG {
             CloseCause::SecurityThreatened
         } else {
@@ -501,8 +502,7 @@ impl Protocol for WsProto {
         WsState::new()
     }
 
-    fn on_open(&self, io: &Io<'_, Self>, state: &mut WsState) {
-        state.write_lock = Some(io.conn.write_lock.clone());
+    fn on_open(&self, io: &Io<'_, Self>, _state: &mut WsState) {
         io.set_deadline(DeadlineKind::Head, self.shared.cfg.handshake_timeout);
     }
 
@@ -523,24 +523,28 @@ impl Protocol for WsProto {
 
     fn on_deadline(
         &self,
-        stream: &TcpStream,
+        io: &Io<'_, Self>,
         state: &mut WsState,
         kind: DeadlineKind,
     ) -> Option<Duration> {
         match (kind, self.shared.cfg.ping_interval) {
             (DeadlineKind::Idle, Some(every)) if state.open && !state.awaiting_pong => {
-                let lock = state.write_lock.as_ref()?;
-                let Some(_w) = lock.try_lock() else {
-                    // Another thread is writing to it: busy, not idle. Try again soon.
-                    return Some(Duration::from_millis(100).min(every));
-                };
-                // A ping is two bytes: it fits any socket buffer that is not full.
-                let _ = write_all(
-                    stream,
+                // Queued like any frame: the timer never waits for a
+                // socket, and no ping follows a close frame (checked
+                // under the outbox lock).
+                match put(
+                    io.core,
+                    io.conn,
+                    Patience::Never,
                     [&[0x89, 0x00], b"", b""],
-                    Instant::now() + Duration::from_millis(100),
-                );
-                state.awaiting_pong = true;
+                    false,
+                ) {
+                    Ok(()) => state.awaiting_pong = true,
+                    // A close went out (its own deadline replaced this
+                    // one), or output waits (the send deadline did).
+                    Err(SendError::Closing | SendError::Full) => {}
+                    Err(_) => return None,
+                }
                 Some(every)
             }
             _ => None,
@@ -553,11 +557,12 @@ impl Protocol for WsProto {
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        state: Option<&mut WsState>,
+        state: &mut WsState,
     ) {
-        let opened = state.as_ref().map_or(true, |s| s.open);
-        let code = state.and_then(|s| s.peer_close);
-        if let (Some(f), true) = (&self.shared.on_close, opened) {
+        // What was queued goes with the connection.
+        state.then = None;
+        let code = state.peer_close;
+        if let (Some(f), true) = (&self.shared.on_close, state.open) {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, code, msg))).is_err() {
                 log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
             }
@@ -571,9 +576,17 @@ impl Protocol for WsProto {
     fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) -> Option<Vec<u8>> {
         // Then the stop waits (a little) for the client's answer, also when
         // a sender's close went out before.
-        state
-            .open
-            .then(|| close_frame_owed(conn, code::GOING_AWAY, "server shutting down"))
+        if state.open {
+            Some(close_frame_owed(
+                conn,
+                code::GOING_AWAY,
+                "server shutting down",
+            ))
+        } else {
+            // A refused handshake's answer, not written yet.
+            let rest = conn.out.lock().take();
+            (!rest.is_empty()).then_some(rest)
+        }
     }
 
     fn thread_start(&self, server: &Server) {
@@ -590,7 +603,34 @@ impl Protocol for WsProto {
 }
 
 impl WsProto {
+    /// Writes what the connection owes first, then serves its input; output
+    /// left unwritten parks the connection until the socket is writable,
+    /// reading nothing more meanwhile (what a lingering close waits for
+    /// goes on once it is written).
     fn drive(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Flow {
+        match flush(io.core, io.conn) {
+            Ok(true) => {}
+            Ok(false) => return Flow::ParkWritable,
+            Err(e) => return Flow::Close(CloseCause::ConnectionLost, format!("sending: {e}")),
+        }
+        if let Some(then) = cx.st.then.take() {
+            return then;
+        }
+        let flow = self.serve_input(io, cx);
+        if !has_unsent(io.conn) {
+            return flow;
+        }
+        match flow {
+            Flow::Close(..) => flow,
+            Flow::Linger(..) => {
+                cx.st.then = Some(flow);
+                Flow::ParkWritable
+            }
+            Flow::Park | Flow::ParkWritable | Flow::Yield => Flow::ParkWritable,
+        }
+    }
+
+    fn serve_input(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Flow {
         let limit = if cx.st.open {
             self.shared.cfg.max_message_bytes.saturating_add(14)
         } else {
@@ -616,6 +656,11 @@ impl WsProto {
             if reads == READS_PER_WAKEUP {
                 // What is buffered was handled above; the rest after the others.
                 return Flow::Yield;
+            }
+            if has_unsent(io.conn) {
+                // The client reads slower than it sends: what it sent next
+                // (or its end of stream) waits until it took the answers.
+                return Flow::ParkWritable;
             }
             reads += 1;
             match self.read(io, &mut cx.st, limit) {
@@ -661,7 +706,7 @@ impl WsState {
             unmasked: 0,
             awaiting_pong: false,
             peer_close: None,
-            write_lock: None,
+            then: None,
         }
     }
 }
