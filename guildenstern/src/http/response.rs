@@ -70,17 +70,28 @@ impl Response {
     pub(crate) fn new(send_timeout: Duration, body_unread: Rc<Cell<bool>>) -> Self {
         Response {
             out: Vec::with_capacity(FLUSH_LIMIT + 1024),
+            send_timeout,
+            body_unread,
+            ..Response::detached()
+        }
+    }
+
+    /// A response with no connection and a small buffer: one short answer
+    /// is built in it, to be written by the caller.
+    pub(crate) fn detached() -> Self {
+        Response {
+            out: Vec::with_capacity(256),
             state: ReplyState::None,
             status: 0,
             minor: 1,
             keep_alive: true,
             head_only: false,
             conn: None,
-            send_timeout,
+            send_timeout: Duration::ZERO,
             failed: None,
             failed_kind: io::ErrorKind::Other,
             head_at: None,
-            body_unread,
+            body_unread: Rc::default(),
             server: None,
         }
     }
@@ -118,8 +129,8 @@ impl Response {
         if !self.begin(code) {
             return;
         }
-        let bodyless = is_bodyless(code);
-        let length = (!bodyless).then_some(body.len() as u64);
+        let bodyless = has_no_content(code);
+        let length = framed_length(code, body.len() as u64);
         self.write_head(code, headers, length, false);
         self.state = ReplyState::Done;
         if bodyless && !body.is_empty() {
@@ -153,8 +164,11 @@ impl Response {
         if !self.begin(code) {
             return;
         }
-        let bodyless = is_bodyless(code);
-        let length = (code == 304 || !bodyless).then_some(content_length);
+        let bodyless = has_no_content(code);
+        let length = match code {
+            304 => Some(content_length),
+            _ => framed_length(code, content_length),
+        };
         self.write_head(code, headers, length, false);
         self.state = if self.head_only || bodyless || content_length == 0 {
             ReplyState::Done
@@ -231,11 +245,12 @@ impl Response {
         if !self.begin(code) {
             return;
         }
-        let bodyless = is_bodyless(code);
+        let bodyless = has_no_content(code);
         if self.minor == 0 && !bodyless {
             self.keep_alive = false;
         }
-        self.write_head(code, headers, None, self.minor == 1 && !bodyless);
+        let length = bodyless.then(|| framed_length(code, 0)).flatten();
+        self.write_head(code, headers, length, self.minor == 1 && !bodyless);
         self.state = if self.head_only || bodyless {
             ReplyState::Done
         } else {
@@ -300,7 +315,7 @@ impl Response {
 
     /// A complete answer that takes no body bytes (HEAD, 204, 304) was started.
     fn drops_body(&self) -> bool {
-        self.state == ReplyState::Done && (self.head_only || is_bodyless(self.status))
+        self.state == ReplyState::Done && (self.head_only || has_no_content(self.status))
     }
 
     /// The connection closes after this answer: it says `Connection: close`,
@@ -496,6 +511,22 @@ impl Response {
 /// Statuses whose responses carry no body and no Content-Length.
 fn is_bodyless(code: u16) -> bool {
     code == 204 || code == 304 || (100..200).contains(&code)
+}
+
+/// Statuses whose answer carries no content: the bodyless ones, and 205,
+/// which must not have content (RFC 9110 §15.3.6) but is framed as usual.
+fn has_no_content(code: u16) -> bool {
+    is_bodyless(code) || code == 205
+}
+
+/// The Content-Length an answer with `code` and a body of `len` bytes
+/// carries: none for the bodyless statuses, 0 for 205, else `len`.
+fn framed_length(code: u16, len: u64) -> Option<u64> {
+    match code {
+        205 => Some(0),
+        _ if is_bodyless(code) => None,
+        _ => Some(len),
+    }
 }
 
 /// Fields that frame the message (RFC 9112 §6.1, §6.3) or say whether the

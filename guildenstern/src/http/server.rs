@@ -98,6 +98,29 @@ impl HttpState {
         &self.buf[self.start..self.filled]
     }
 
+    /// Whether a request has begun: more of a head than the blank lines
+    /// allowed before one, or a body arriving.
+    fn request_started(&self) -> bool {
+        matches!(self.phase, Phase::Body { .. })
+            || self.pending().iter().any(|b| !matches!(b, b'\r' | b'\n'))
+    }
+
+    /// An answer that ends the connection, to the request that has begun
+    /// (outside a worker: a deadline, a stop): `status` with `text` as a
+    /// plain-text body, none to a `HEAD`, and `Connection: close`.
+    fn last_answer(&self, status: u16, text: &str) -> Vec<u8> {
+        let mut res = Response::detached();
+        res.keep_alive = false;
+        res.head_only = self.pending().starts_with(b"HEAD ");
+        let headers: &[(&str, &str)] = if text.is_empty() {
+            &[]
+        } else {
+            &[("Content-Type", "text/plain")]
+        };
+        res.reply_with(status, text, headers);
+        res.out
+    }
+
     /// The buffer is full: makes room for more of the current request, up
     /// to `limit` bytes of it; false when that many are buffered already.
     fn grow(&mut self, limit: usize) -> bool {
@@ -197,17 +220,8 @@ impl Protocol for HttpProto {
         state: &mut HttpState,
         kind: DeadlineKind,
     ) -> Option<Duration> {
-        let started = matches!(state.phase, Phase::Body { .. })
-            || state.buf[state.start..state.filled]
-                .iter()
-                .any(|b| !matches!(b, b'\r' | b'\n'));
-        if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && started {
-            let mut out = Vec::with_capacity(160);
-            let mut res = Response::new(Duration::from_millis(0), Rc::default());
-            res.keep_alive = false;
-            res.write_head(408, &[], Some(0), false);
-            out.extend_from_slice(&res.out);
-            let _ = io.stream().write(&out);
+        if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && state.request_started() {
+            let _ = io.stream().write(&state.last_answer(408, ""));
         }
         None
     }
@@ -750,15 +764,8 @@ fn refuse_unserved(mut stream: &TcpStream, st: &mut HttpState) -> Option<Vec<u8>
             st.filled += n;
         }
     }
-    let started = matches!(st.phase, Phase::Body { .. })
-        || st.pending().iter().any(|b| !matches!(b, b'\r' | b'\n'));
-    if !started {
-        return None;
-    }
-    let mut res = Response::new(Duration::ZERO, Rc::default());
-    res.keep_alive = false;
-    res.reply_with(503, b"server stopping", &[("Content-Type", "text/plain")]);
-    Some(std::mem::take(&mut res.out))
+    st.request_started()
+        .then(|| st.last_answer(503, "server stopping"))
 }
 
 /// Decodes what has arrived of a chunked Compact body into `st.body`,

@@ -514,11 +514,20 @@ impl Protocol for WsProto {
             .unwrap_or_else(|| self.blank_context(&io.core.server()));
         std::mem::swap(&mut cx.st, state);
         cx.conn = Some(io.conn.clone());
-        let flow = self.drive(io, &mut cx);
+        let flow = catch_unwind(AssertUnwindSafe(|| self.drive(io, &mut cx)));
         cx.conn = None;
+        // Back to the connection also after a panic: its close callback
+        // needs to know whether it was open, and the close code it got.
         std::mem::swap(&mut cx.st, state);
-        WORK.with(|c| *c.borrow_mut() = Some(cx));
-        flow
+        match flow {
+            Ok(flow) => {
+                WORK.with(|c| *c.borrow_mut() = Some(cx));
+                flow
+            }
+            // The dispatcher logs it and closes the connection; the next
+            // connection gets a fresh context, not this one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     fn on_deadline(
@@ -585,7 +594,18 @@ impl Protocol for WsProto {
         } else {
             // A refused handshake's answer, not written yet.
             let rest = conn.out.lock().take();
-            (!rest.is_empty()).then_some(rest)
+            if !rest.is_empty() {
+                return Some(rest);
+            }
+            // A handshake no worker took: refused, so that the client
+            // knows it was not served and may try again.
+            let mut scratch = [0u8; 512];
+            let read = (&conn.stream).read(&mut scratch).unwrap_or(0);
+            let begun = state.buf[state.start..state.filled]
+                .iter()
+                .chain(&scratch[..read])
+                .any(|b| !matches!(b, b'\r' | b'\n'));
+            begun.then(|| handshake::refusal_response(503, "server stopping"))
         }
     }
 
