@@ -474,8 +474,12 @@ impl<P: Protocol> Core<P> {
             } else {
                 // A bug in the protocol code costs this connection, not the worker.
                 let io = Io { core: self, conn };
-                catch_unwind(AssertUnwindSafe(|| self.proto.on_ready(&io, &mut st)))
-                    .unwrap_or_else(|panic| self.internal_error(conn.id, &*panic))
+                catch_unwind(AssertUnwindSafe(|| self.proto.on_ready(&io, &mut st))).unwrap_or_else(
+                    |panic| {
+                        let (cause, msg) = self.internal_error(conn.id, &*panic);
+                        Flow::Close(cause, msg)
+                    },
+                )
             };
             if let Flow::Linger(cause, msg) = &flow {
                 // Set up under the state lock, so that no deadline armed
@@ -521,9 +525,14 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Serving a connection panicked outside any callback: logged, and the
-    /// connection closes. A fuzzing build aborts, so that the fuzzer sees it.
-    fn internal_error(&self, id: SocketId, panic: &(dyn std::any::Any + Send)) -> Flow {
+    /// Serving a connection panicked outside any callback: logged; the
+    /// cause and message to close it with. A fuzzing build aborts, so that
+    /// the fuzzer sees it.
+    pub(crate) fn internal_error(
+        &self,
+        id: SocketId,
+        panic: &(dyn std::any::Any + Send),
+    ) -> (CloseCause, String) {
         let what = panic_message(panic);
         self.log(
             Level::Error,
@@ -532,7 +541,7 @@ impl<P: Protocol> Core<P> {
         if cfg!(fuzzing) {
             std::process::abort();
         }
-        Flow::Close(CloseCause::InternalError, what)
+        (CloseCause::InternalError, what)
     }
 
     pub(crate) fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
@@ -693,7 +702,17 @@ impl<P: Protocol> Core<P> {
             core: self,
             conn: c,
         };
-        if let Some(again) = self.proto.on_deadline(&io, st, kind) {
+        // The housekeeping thread runs every deadline and the stop: a bug
+        // in the protocol code costs this connection, not the thread.
+        let again = match catch_unwind(AssertUnwindSafe(|| self.proto.on_deadline(&io, st, kind))) {
+            Ok(again) => again,
+            Err(panic) => {
+                let (cause, msg) = self.internal_error(c.id, &*panic);
+                self.close_held(c, st, cause, msg);
+                return;
+            }
+        };
+        if let Some(again) = again {
             // Left alone if a sender armed another deadline meanwhile.
             c.renew_deadline((kind, at), now + again.as_millis() as u64);
             return;

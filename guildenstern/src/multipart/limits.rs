@@ -3,6 +3,10 @@
 use super::boundary;
 use super::parser::MAX_PART_HEADERS;
 
+/// The largest buffer a reader takes (and twice the largest part header
+/// section): a setting beyond it is clamped, not an allocation that fails.
+pub const MAX_BUFFER_BYTES: usize = 64 * 1024 * 1024;
+
 /// Limits of a multipart reader. Every limit has a setter of the same name;
 /// out-of-range values are brought into range (as each setter says), so a
 /// `Limits` is always usable.
@@ -46,9 +50,9 @@ impl Limits {
 
     /// Bytes of a part's header section, blank line included; more is
     /// [`MultipartError::PartHeadersTooLarge`](super::MultipartError::PartHeadersTooLarge)
-    /// (413). Default: 8 KiB; at least 64.
+    /// (413). Default: 8 KiB; at least 64, at most half of [`MAX_BUFFER_BYTES`].
     pub fn max_part_header_bytes(mut self, n: usize) -> Self {
-        self.max_part_header_bytes = n.max(64);
+        self.max_part_header_bytes = n.clamp(64, MAX_BUFFER_BYTES / 2);
         self
     }
 
@@ -63,9 +67,10 @@ impl Limits {
     /// Bytes of the reader's buffer, the only memory it uses whatever the
     /// upload's size; also the most bytes one [`Event::Data`](super::Event::Data) holds. Default:
     /// 32 KiB; at least 1 KiB, and at least `max_part_header_bytes` plus
-    /// room for a delimiter (a header section must fit whole).
+    /// room for a delimiter (a header section must fit whole); at most
+    /// [`MAX_BUFFER_BYTES`].
     pub fn buffer_bytes(mut self, n: usize) -> Self {
-        self.buffer_bytes = n;
+        self.buffer_bytes = n.min(MAX_BUFFER_BYTES);
         self
     }
 
@@ -84,5 +89,19 @@ impl Limits {
         self.buffer_bytes
             .max(1024)
             .max(self.max_part_header_bytes + 4 + boundary::MAX_BOUNDARY_LEN + 4)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Limits, MAX_BUFFER_BYTES};
+
+    #[test]
+    fn huge_settings_are_clamped() {
+        let l = Limits::default()
+            .max_part_header_bytes(usize::MAX)
+            .buffer_bytes(usize::MAX);
+        assert!(l.effective_buffer_bytes() <= MAX_BUFFER_BYTES);
+        assert!(Limits::default().buffer_bytes(0).effective_buffer_bytes() >= 1024);
     }
 }

@@ -78,6 +78,6 @@ mod reader;
 
 pub use boundary::{boundary_of, MAX_BOUNDARY_LEN};
 pub use error::MultipartError;
-pub use limits::Limits;
+pub use limits::{Limits, MAX_BUFFER_BYTES};
 pub use part::{Event, Part};
 pub use reader::{multipart, multipart_with, CurrentBody, Multipart};
