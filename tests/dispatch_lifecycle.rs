@@ -18,6 +18,7 @@ use std::time::Duration;
 use support::{exchange, get, wait_until, TestServer};
 
 on_both_dispatchers!(
+    a_handler_past_the_grace_period_costs_the_others_nothing,
     handler_panic_answers_500_and_the_worker_lives_on,
     panic_after_a_partial_reply_closes_without_500,
     stop_lets_in_flight_requests_finish,
@@ -358,4 +359,51 @@ fn thread_hooks_run_once_per_worker(d: Dispatcher) {
     assert_eq!(names.len(), THREADS, "a thread ran the start hook twice");
     assert_eq!(names, stopped.iter().collect::<HashSet<_>>());
     assert!(names.iter().all(|n| n.starts_with("hooks")), "{names:?}");
+}
+
+/// Both workers run handlers that outlast the grace period; requests that
+/// wait for a worker meanwhile are still refused (503, Connection: close)
+/// when the grace period ends, not cut off with the hanging ones.
+fn a_handler_past_the_grace_period_costs_the_others_nothing(d: Dispatcher) {
+    const CLIENTS: usize = 4;
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let srv = TestServer::start(
+        HttpServer::new(move || {
+            if is_uri("/hang") {
+                entered_tx.send(()).unwrap();
+                let _ = release_rx.lock().unwrap().recv_timeout(LIMIT);
+            }
+            reply("hello");
+        })
+        .dispatcher(d)
+        .threads(2)
+        .shutdown_grace(Duration::from_millis(300)),
+    );
+    let mut clients: Vec<_> = (0..CLIENTS).map(|_| srv.connect()).collect();
+    for c in &mut clients {
+        assert_eq!(c.request(get("/")).text(), "hello");
+    }
+    let mut hanging: Vec<_> = (0..2).map(|_| srv.connect()).collect();
+    for c in &mut hanging {
+        c.send(get("/hang"));
+        entered_rx.recv_timeout(LIMIT).expect("a worker hangs");
+    }
+    for c in &mut clients {
+        c.send(get("/again"));
+    }
+    srv.server.stop();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let r = c
+            .read_reply()
+            .unwrap_or_else(|| panic!("client {i}: closed without an answer"));
+        assert_eq!(r.status, 503, "client {i}");
+        assert_eq!(r.header("connection"), Some("close"), "client {i}");
+    }
+    for _ in &hanging {
+        release_tx.send(()).unwrap();
+    }
+    drop((clients, hanging));
+    assert!(joins(&srv.server), "join did not return");
 }

@@ -766,8 +766,12 @@ impl<P: Protocol> Core<P> {
                 ),
             );
             drop(n);
+            // Only the connections being served (their state is held): the
+            // others are owed their answers or refusals by the farewell.
             self.table.for_each(|c| {
-                let _ = c.stream.shutdown(Shutdown::Both);
+                if c.state.try_lock().is_none() {
+                    let _ = c.stream.shutdown(Shutdown::Both);
+                }
             });
             self.backend.wake_all();
             n = self.live_workers.lock();
