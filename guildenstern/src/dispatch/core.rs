@@ -5,7 +5,7 @@ use super::backend::Backend;
 use super::conn::{Conn, ConnRef, DeadlineKind, SocketId, Table};
 use super::options::{OnThread, Options};
 use super::server::{Control, Server};
-use super::{panic_message, CloseCause, Dispatcher, Flow, Protocol};
+use super::{panic_message, CloseCause, Dispatcher, Expiry, Flow, Protocol};
 use crate::error::Error;
 use crate::limits::MAX_THREADS;
 use log::{Level, LevelFilter};
@@ -484,20 +484,7 @@ impl<P: Protocol> Core<P> {
             if let Flow::Linger(cause, msg) = &flow {
                 // Set up under the state lock, so that no deadline armed
                 // before (a passed head deadline, say) fires in between.
-                let _ = conn.stream.shutdown(Shutdown::Write);
-                // SeqCst here and in `close`: each side stores, then loads
-                // what the other stores; neither may miss both.
-                conn.lingering.store(true, Ordering::SeqCst);
-                self.lingering.lock().push((conn.id, *cause, msg.clone()));
-                if conn.closed.load(Ordering::SeqCst) {
-                    // Closed by another thread meanwhile: its close could
-                    // not forget an entry that was not there yet.
-                    self.take_linger_cause(conn.id);
-                }
-                conn.set_deadline(
-                    DeadlineKind::Linger,
-                    self.now_ms() + LINGER.as_millis() as u64,
-                );
+                self.begin_linger(conn, *cause, msg.clone());
             }
             flow
         };
@@ -523,6 +510,26 @@ impl<P: Protocol> Core<P> {
                 self.serve_ready(conn)
             }
         }
+    }
+
+    /// Starts the lingering close of `conn`, whose state the caller holds:
+    /// half-closes it, notes the cause its close will have, and arms the
+    /// linger deadline; what the peer still sends is drained meanwhile.
+    fn begin_linger(&self, conn: &ConnRef<P::State>, cause: CloseCause, msg: String) {
+        let _ = conn.stream.shutdown(Shutdown::Write);
+        // SeqCst here and in `close`: each side stores, then loads
+        // what the other stores; neither may miss both.
+        conn.lingering.store(true, Ordering::SeqCst);
+        self.lingering.lock().push((conn.id, cause, msg));
+        if conn.closed.load(Ordering::SeqCst) {
+            // Closed by another thread meanwhile: its close could
+            // not forget an entry that was not there yet.
+            self.take_linger_cause(conn.id);
+        }
+        conn.set_deadline(
+            DeadlineKind::Linger,
+            self.now_ms() + LINGER.as_millis() as u64,
+        );
     }
 
     /// Serving a connection panicked outside any callback: logged; the
@@ -704,19 +711,15 @@ impl<P: Protocol> Core<P> {
         };
         // The housekeeping thread runs every deadline and the stop: a bug
         // in the protocol code costs this connection, not the thread.
-        let again = match catch_unwind(AssertUnwindSafe(|| self.proto.on_deadline(&io, st, kind))) {
-            Ok(again) => again,
+        let expiry = match catch_unwind(AssertUnwindSafe(|| self.proto.on_deadline(&io, st, kind)))
+        {
+            Ok(expiry) => expiry,
             Err(panic) => {
                 let (cause, msg) = self.internal_error(c.id, &*panic);
                 self.close_held(c, st, cause, msg);
                 return;
             }
         };
-        if let Some(again) = again {
-            // Left alone if a sender armed another deadline meanwhile.
-            c.renew_deadline((kind, at), now + again.as_millis() as u64);
-            return;
-        }
         let what = match kind {
             DeadlineKind::Head => "request head not received in time",
             DeadlineKind::Body => "request body made no progress in time",
@@ -725,7 +728,18 @@ impl<P: Protocol> Core<P> {
             DeadlineKind::Send => "responses not read in time",
             _ => "deadline passed",
         };
-        self.close_held(c, st, CloseCause::TimedOut, what.to_owned());
+        match expiry {
+            Expiry::Renew(again) => {
+                // Left alone if a sender armed another deadline meanwhile.
+                c.renew_deadline((kind, at), now + again.as_millis() as u64);
+            }
+            // Parked for reading, it stays watched: what the peer still
+            // sends is drained, and the linger deadline ends it.
+            Expiry::Linger => self.begin_linger(c, CloseCause::TimedOut, what.to_owned()),
+            Expiry::Close => {
+                self.close_held(c, st, CloseCause::TimedOut, what.to_owned());
+            }
+        }
     }
 
     /// Stops accepting and tells every worker to finish; returns at once.

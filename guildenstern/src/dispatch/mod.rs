@@ -91,6 +91,18 @@ pub(crate) enum Flow {
     Linger(CloseCause, String),
 }
 
+/// What follows a deadline that passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// Keep the connection, with the same deadline again this much later.
+    Renew(Duration),
+    /// Close it now (timed out).
+    Close,
+    /// A last answer was written: close it (timed out) with a lingering
+    /// close, so that a peer still sending reads the answer.
+    Linger,
+}
+
 /// A wire protocol served on the dispatchers.
 pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// Per-connection state (buffers, parse progress), owned by the connection.
@@ -113,14 +125,10 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
 
     /// A deadline passed while the connection was parked. The protocol may
-    /// write a last answer (best effort, without blocking) and let it close
-    /// (`None`), or keep it open and arm the same deadline again (`Some`).
-    fn on_deadline(
-        &self,
-        io: &Io<'_, Self>,
-        state: &mut Self::State,
-        kind: DeadlineKind,
-    ) -> Option<Duration>;
+    /// write a last answer (best effort, without blocking) and say what
+    /// follows: see [`Expiry`].
+    fn on_deadline(&self, io: &Io<'_, Self>, state: &mut Self::State, kind: DeadlineKind)
+        -> Expiry;
 
     /// The connection closed (exactly once per connection), with its state:
     /// a close from a thread that cannot take the state (a worker is

@@ -2,7 +2,9 @@
 //! loopback sockets: what happens when serving a connection panics.
 
 use super::SocketId;
-use super::{start, CloseCause, DeadlineKind, Dispatcher, Flow, Io, Options, Protocol, Server};
+use super::{
+    start, CloseCause, DeadlineKind, Dispatcher, Expiry, Flow, Io, Options, Protocol, Server,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -48,12 +50,7 @@ impl Protocol for Lines {
         Flow::Park
     }
 
-    fn on_deadline(
-        &self,
-        _io: &Io<'_, Self>,
-        _state: &mut Vec<u8>,
-        _kind: DeadlineKind,
-    ) -> Option<Duration> {
+    fn on_deadline(&self, _io: &Io<'_, Self>, _state: &mut Vec<u8>, _kind: DeadlineKind) -> Expiry {
         panic!("a bug in a deadline");
     }
 

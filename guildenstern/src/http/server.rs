@@ -12,7 +12,7 @@ use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
-    write_now, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
+    write_now, CloseCause, ConnRef, DeadlineKind, Expiry, Flow, Io, Protocol, Server, SocketId,
 };
 use log::Level;
 use std::cell::{Cell, RefCell};
@@ -21,7 +21,6 @@ use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Limits on chunk extensions and trailers of chunked bodies.
 const CHUNK_META_LIMIT: usize = 16 * 1024;
@@ -214,16 +213,12 @@ impl Protocol for HttpProto {
         flow
     }
 
-    fn on_deadline(
-        &self,
-        io: &Io<'_, Self>,
-        state: &mut HttpState,
-        kind: DeadlineKind,
-    ) -> Option<Duration> {
+    fn on_deadline(&self, io: &Io<'_, Self>, state: &mut HttpState, kind: DeadlineKind) -> Expiry {
         if matches!(kind, DeadlineKind::Head | DeadlineKind::Body) && state.request_started() {
             let _ = io.stream().write(&state.last_answer(408, ""));
+            return Expiry::Linger;
         }
-        None
+        Expiry::Close
     }
 
     fn on_close(

@@ -10,7 +10,9 @@ use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
 use super::send::SendError;
 use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
-use crate::dispatch::{CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId};
+use crate::dispatch::{
+    CloseCause, ConnRef, DeadlineKind, Expiry, Flow, Io, Protocol, Server, SocketId,
+};
 use crate::http::config::HttpConfig;
 use crate::http::framing::find_head_end;
 use crate::http::head::{self, Head};
@@ -530,12 +532,7 @@ impl Protocol for WsProto {
         }
     }
 
-    fn on_deadline(
-        &self,
-        io: &Io<'_, Self>,
-        state: &mut WsState,
-        kind: DeadlineKind,
-    ) -> Option<Duration> {
+    fn on_deadline(&self, io: &Io<'_, Self>, state: &mut WsState, kind: DeadlineKind) -> Expiry {
         match (kind, self.shared.cfg.ping_interval) {
             (DeadlineKind::Idle, Some(every)) if state.open && !state.awaiting_pong => {
                 // Queued like any frame: the timer never waits for a
@@ -552,11 +549,11 @@ impl Protocol for WsProto {
                     // A close went out (its own deadline replaced this
                     // one), or output waits (the send deadline did).
                     Err(SendError::Closing | SendError::Full) => {}
-                    Err(_) => return None,
+                    Err(_) => return Expiry::Close,
                 }
-                Some(every)
+                Expiry::Renew(every)
             }
-            _ => None,
+            _ => Expiry::Close,
         }
     }
 
