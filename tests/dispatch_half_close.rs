@@ -24,6 +24,7 @@ on_both_dispatchers!(
     pipelined_requests_then_half_close_are_answered_and_closed,
     a_refused_client_still_sending_reads_the_refusal,
     a_timed_out_client_still_sending_reads_the_408,
+    a_client_that_never_stops_sending_is_cut_off_as_abuse,
 );
 
 /// Well below the idle and head timeouts set on the server.
@@ -182,4 +183,31 @@ fn a_timed_out_client_still_sending_reads_the_408(d: Dispatcher) {
         "{}",
         String::from_utf8_lossy(&got)
     );
+}
+
+/// A refused client that keeps sending past the lingering close's budget
+/// (64 MiB) is cut off, and its close says why: the drain's verdict, not
+/// the refusal's.
+fn a_client_that_never_stops_sending_is_cut_off_as_abuse(d: Dispatcher) {
+    let closes = Closes::default();
+    let srv = TestServer::start(
+        HttpServer::new(|| reply("hello"))
+            .on_close(closes.hook())
+            .dispatcher(d)
+            .threads(1),
+    );
+    let mut s = connect_with_deadline(srv.addr, LIMIT);
+    // NoBody: refused with 413 at the head, then drained.
+    let head = "POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: 100000000\r\n\r\n";
+    s.write_all(head.as_bytes()).unwrap();
+    let piece = vec![b'x'; 1 << 20];
+    let mut sent = 0usize;
+    while sent < 100 << 20 && s.write_all(&piece).is_ok() {
+        sent += piece.len();
+    }
+    assert!(sent < 100 << 20, "the server took all {sent} bytes");
+    closes.wait_len(1);
+    let (_, cause, msg) = closes.all().remove(0);
+    assert_eq!(cause, CloseCause::ProtocolViolated, "{msg}");
+    assert!(msg.contains("kept sending"), "{msg}");
 }

@@ -496,7 +496,12 @@ impl<P: Protocol> Core<P> {
             Flow::ParkWritable => Next::Writable,
             Flow::Yield => Next::Again,
             Flow::Close(cause, msg) => {
-                let (cause, msg) = self.take_linger_cause(conn.id).unwrap_or((cause, msg));
+                // A lingering close ends with the cause it began with,
+                // unless the drain found abuse (a peer that kept sending).
+                let (cause, msg) = match self.take_linger_cause(conn.id) {
+                    Some(noted) if cause.is_normal() => noted,
+                    _ => (cause, msg),
+                };
                 self.close(conn, cause, msg);
                 Next::Closed
             }
