@@ -35,6 +35,7 @@ load=$root/bench/httpload/target/release/httpload
 addr=127.0.0.1:8080
 
 work=$(mktemp -d -t gs-callgrind.XXXXXX)
+keep=${KEEP:-}
 pid=
 cleanup() {
     if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
@@ -62,6 +63,7 @@ count() {
     wait "$pid" || true
     pid=
     # "summary:" (or "totals:") holds the Ir of the whole run.
+    [[ -z $keep ]] || cp "$out" "$keep/callgrind.$mode.$requests.out"
     awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 
