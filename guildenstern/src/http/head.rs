@@ -295,6 +295,51 @@ mod tests {
         }
     }
 
+    /// The server parses a head straight from its buffer, bytes of the
+    /// next request behind it, and scans for the end only when that fails.
+    /// Whatever that parse accepts must be what scanning for the end and
+    /// parsing up to it accepts: the same end, the same request.
+    #[test]
+    fn a_head_parsed_in_place_ends_where_the_scan_finds_its_end() {
+        use crate::http::framing::find_head_end;
+        let cfg = HttpConfig::default();
+        let seeds: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /x?y HTTP/1.0\nConnection: keep-alive\n\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n",
+        ];
+        let next = b"GET / HTTP/1.1\r\nHost: b\r\n\r\n";
+        let bytes = [b'\r', b'\n', b' ', b':', b'\t', 0, 0x80, b'a'];
+        for seed in seeds {
+            for at in 0..seed.len() {
+                for b in bytes {
+                    let mut one = seed.to_vec();
+                    one[at] = b;
+                    let mut buf = one.clone();
+                    buf.extend_from_slice(next);
+                    let mut head = Head::new(cfg.max_headers);
+                    if parse(&buf, &cfg, &mut head) != Ok(true) {
+                        continue;
+                    }
+                    let show = String::from_utf8_lossy(&one);
+                    let end = find_head_end(&buf, 0);
+                    assert_eq!(end, Some(head.len), "{show:?}");
+                    let mut alone = Head::new(cfg.max_headers);
+                    assert_eq!(
+                        parse(&buf[..head.len], &cfg, &mut alone),
+                        Ok(true),
+                        "{show:?}"
+                    );
+                    assert_eq!(
+                        (alone.method, alone.target, alone.framing, alone.keep_alive),
+                        (head.method, head.target, head.framing, head.keep_alive),
+                        "{show:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn uri_limit_is_414() {
         let long = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(20_000));

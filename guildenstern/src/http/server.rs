@@ -508,26 +508,18 @@ impl HttpProto {
             return Next::NeedBytes;
         }
         let pending = &st.buf[st.start..st.filled];
-        let Some(end) = find_head_end(pending, st.scanned) else {
-            // The buffer may have room beyond the limit: refuse as soon as
-            // the unfinished head is longer than the limit allows.
-            if pending.len() > cfg.max_header_bytes {
-                return Next::Reject(head_too_large(pending));
+        // The common case, a whole head at hand, is parsed at once (httparse
+        // stops at its end). A head that is partial, refused or too long, or
+        // the rest of one already found partial, goes the careful way:
+        // `settle_head` scans for the end and parses only up to it, so that
+        // a head is judged the same however its bytes were split, and a
+        // slow head is scanned once, not parsed again on every read.
+        let parsed =
+            st.scanned == 0 && matches!(head::parse(pending, cfg, &mut req.head), Ok(true));
+        if !parsed || req.head.len > cfg.max_header_bytes {
+            if let Err(next) = settle_head(pending, &mut st.scanned, cfg, &mut req.head) {
+                return next;
             }
-            st.scanned = pending.len();
-            return Next::NeedBytes;
-        };
-        if end > cfg.max_header_bytes {
-            return Next::Reject(Reject {
-                status: 431,
-                cause: CloseCause::SecurityThreatened,
-                msg: "request head too large",
-            });
-        }
-        match head::parse(&pending[..end], cfg, &mut req.head) {
-            Ok(true) => {}
-            Ok(false) => return Next::Reject(bad("malformed request head")),
-            Err(r) => return Next::Reject(r),
         }
         st.scanned = 0;
         let head_len = req.head.len;
@@ -792,6 +784,39 @@ fn decode_compact(
     st.buf.copy_within(pos..st.filled, from);
     st.filled -= pos - from;
     Ok(done)
+}
+
+/// The slow way to a request head: finds its end (resuming the scan at
+/// `scanned`), checks the size limit, then parses the head alone. `Ok` when
+/// `head` holds it; otherwise what to do: wait for more bytes (`scanned`
+/// says how far the scan got) or refuse.
+fn settle_head(
+    pending: &[u8],
+    scanned: &mut usize,
+    cfg: &HttpConfig,
+    head: &mut head::Head,
+) -> Result<(), Next> {
+    let Some(end) = find_head_end(pending, *scanned) else {
+        // The buffer may have room beyond the limit: refuse as soon as
+        // the unfinished head is longer than the limit allows.
+        if pending.len() > cfg.max_header_bytes {
+            return Err(Next::Reject(head_too_large(pending)));
+        }
+        *scanned = pending.len();
+        return Err(Next::NeedBytes);
+    };
+    if end > cfg.max_header_bytes {
+        return Err(Next::Reject(Reject {
+            status: 431,
+            cause: CloseCause::SecurityThreatened,
+            msg: "request head too large",
+        }));
+    }
+    match head::parse(&pending[..end], cfg, head) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Next::Reject(bad("malformed request head"))),
+        Err(r) => Err(Next::Reject(r)),
+    }
 }
 
 const fn bad(msg: &'static str) -> Reject {
