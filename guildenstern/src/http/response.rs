@@ -3,7 +3,7 @@
 //! leaves in one write.
 
 use super::date::format_http_date;
-use super::server::HttpState;
+use super::server::BoxedState;
 use super::status::reason;
 use crate::dispatch::sys::clock::unix_secs;
 use crate::dispatch::{write_all, write_now, CloseCause, ConnRef, Server};
@@ -52,7 +52,7 @@ pub struct Response {
     pub(crate) keep_alive: bool,
     /// A HEAD request: headers only.
     pub(crate) head_only: bool,
-    pub(crate) conn: Option<ConnRef<HttpState>>,
+    pub(crate) conn: Option<ConnRef<BoxedState>>,
     pub(crate) send_timeout: Duration,
     /// The first write error; later writes are skipped.
     pub(crate) failed: Option<(CloseCause, String)>,

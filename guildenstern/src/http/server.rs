@@ -32,6 +32,11 @@ thread_local! {
     pub(crate) static CX: RefCell<Option<Box<Http>>> = const { RefCell::new(None) };
 }
 
+/// A connection's state as the dispatcher holds it: boxed, so that a
+/// wake-up moves a pointer in and out of the worker's context, not the
+/// whole state (measured: about 180 instructions a keep-alive request).
+pub(crate) type BoxedState = Box<HttpState>;
+
 /// The per-connection state: the read buffer and parse progress.
 pub(crate) struct HttpState {
     pub(crate) buf: Vec<u8>,
@@ -159,17 +164,17 @@ enum Next {
 }
 
 impl Protocol for HttpProto {
-    type State = HttpState;
+    type State = BoxedState;
 
-    fn new_state(&self) -> HttpState {
-        HttpState::new()
+    fn new_state(&self) -> BoxedState {
+        Box::new(HttpState::new())
     }
 
-    fn on_open(&self, io: &Io<'_, Self>, _state: &mut HttpState) {
+    fn on_open(&self, io: &Io<'_, Self>, _state: &mut BoxedState) {
         io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
     }
 
-    fn on_ready(&self, io: &Io<'_, Self>, state: &mut HttpState) -> Flow {
+    fn on_ready(&self, io: &Io<'_, Self>, state: &mut BoxedState) -> Flow {
         // Missing only if serving a connection panicked (that connection
         // was closed): the worker goes on with a new one.
         let mut cx = CX
@@ -194,7 +199,7 @@ impl Protocol for HttpProto {
     fn on_deadline(
         &self,
         stream: &TcpStream,
-        state: &mut HttpState,
+        state: &mut BoxedState,
         kind: DeadlineKind,
     ) -> Option<Duration> {
         let started = matches!(state.phase, Phase::Body { .. })
@@ -218,7 +223,7 @@ impl Protocol for HttpProto {
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        _state: Option<&mut HttpState>,
+        _state: Option<&mut BoxedState>,
     ) {
         if let Some(f) = &self.shared.on_close {
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, msg))).is_err() {
@@ -227,7 +232,7 @@ impl Protocol for HttpProto {
         }
     }
 
-    fn on_shutdown(&self, conn: &ConnRef<HttpState>, state: &mut HttpState) -> Option<Vec<u8>> {
+    fn on_shutdown(&self, conn: &ConnRef<BoxedState>, state: &mut BoxedState) -> Option<Vec<u8>> {
         // Answers waiting for a slow reader: the stop writes them.
         let mut ends = false;
         let mut owed = state.unsent.take().map(|unsent| {
