@@ -13,7 +13,9 @@
 # threads, user space; start-up, accept and stop included) from the
 # callgrind output. Prints
 #     instructions per request = (I(2N) - I(N)) / N
-# so that start-up and shutdown cancel out. The server listens on
+# so that start-up and shutdown cancel out. With REQUEST=browser in the
+# environment each request carries the eight header fields a browser sends
+# instead of wrk's Host alone. The server listens on
 # 127.0.0.1:8080 (the example's port), which must be free; the script kills
 # only the PIDs it started. Needs valgrind. Kernel time is not counted.
 set -euo pipefail
@@ -58,7 +60,7 @@ count() {
         sleep 0.2
     done
     [[ -n $up ]] || { echo "server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
-    timeout 600 "$load" "$addr" "$requests" "$conns" "$depth"
+    timeout 600 "$load" "$addr" "$requests" "$conns" "$depth" ${REQUEST:+"$REQUEST"}
     kill -TERM "$pid"
     wait "$pid" || true
     pid=

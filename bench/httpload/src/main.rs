@@ -1,11 +1,14 @@
 //! Sends a fixed number of GET requests to a server on loopback and checks
 //! every answer is a 200 with a Content-Length body.
 //!
-//! `httpload ADDR REQUESTS CONNECTIONS DEPTH`: REQUESTS in all, spread over
+//! `httpload ADDR REQUESTS CONNECTIONS DEPTH [browser]`: REQUESTS in all, spread over
 //! CONNECTIONS sockets (one thread each); each socket writes DEPTH requests
 //! at once (1 = keep-alive, one request in flight; 16 = pipelined) and
 //! reads DEPTH answers before the next write. REQUESTS must be a multiple
-//! of CONNECTIONS * DEPTH. Exits non-zero on any error or unexpected answer.
+//! of CONNECTIONS * DEPTH. The request is wrk's (`GET /` with a Host
+//! field only), or with `browser` one with the eight fields a browser
+//! sends (`Connection: keep-alive` among them). Exits non-zero on any error
+//! or unexpected answer.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,11 +16,17 @@ use std::process::exit;
 use std::time::Duration;
 
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+const BROWSER: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\
+User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
+Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
+Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n\
+Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nPriority: u=0, i\r\n\r\n";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() != 4 {
-        eprintln!("usage: httpload ADDR REQUESTS CONNECTIONS DEPTH");
+    let browser = args.len() == 5 && args[4] == "browser";
+    if args.len() != 4 && !browser {
+        eprintln!("usage: httpload ADDR REQUESTS CONNECTIONS DEPTH [browser]");
         exit(2);
     }
     let addr: SocketAddr = args[0].parse().expect("ADDR: ip:port");
@@ -27,7 +36,7 @@ fn main() {
     assert!(conns > 0 && depth > 0 && total % (conns * depth) == 0, "REQUESTS = k * CONNECTIONS * DEPTH");
     let rounds = total / (conns * depth);
     let threads: Vec<_> = (0..conns)
-        .map(|_| std::thread::spawn(move || run(addr, rounds, depth)))
+        .map(|_| std::thread::spawn(move || run(addr, rounds, depth, browser)))
         .collect();
     let mut ok = 0;
     for t in threads {
@@ -46,11 +55,11 @@ fn main() {
     }
 }
 
-fn run(addr: SocketAddr, rounds: usize, depth: usize) -> Result<usize, String> {
+fn run(addr: SocketAddr, rounds: usize, depth: usize, browser: bool) -> Result<usize, String> {
     let mut s = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     s.set_nodelay(true).ok();
     s.set_read_timeout(Some(Duration::from_secs(120))).ok();
-    let batch = REQUEST.repeat(depth);
+    let batch = if browser { BROWSER } else { REQUEST }.repeat(depth);
     let mut buf = vec![0u8; 64 * 1024];
     let mut answers = 0;
     for _ in 0..rounds {
