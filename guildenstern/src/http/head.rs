@@ -141,40 +141,44 @@ pub(crate) fn parse(buf: &[u8], cfg: &HttpConfig, head: &mut Head) -> Result<boo
     let mut conn = ConnectionOptions::default();
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
-        if eq_ignore_case(name, b"content-length") {
-            if content_length.is_some() {
-                return Err(bad("duplicate Content-Length"));
+        // The length picks the one candidate worth comparing.
+        match name.len() {
+            4 if eq_ignore_case(name, b"host") => hosts += 1,
+            10 if eq_ignore_case(name, b"connection") => connection_options(h.value, &mut conn),
+            14 if eq_ignore_case(name, b"content-length") => {
+                if content_length.is_some() {
+                    return Err(bad("duplicate Content-Length"));
+                }
+                content_length =
+                    Some(parse_content_length(h.value).ok_or(bad("invalid Content-Length"))?);
             }
-            content_length =
-                Some(parse_content_length(h.value).ok_or(bad("invalid Content-Length"))?);
-        } else if eq_ignore_case(name, b"transfer-encoding") {
-            if chunked {
-                return Err(bad("duplicate Transfer-Encoding"));
-            }
-            match check_transfer_encoding(h.value) {
-                Ok(()) => chunked = true,
-                Err(CodingError::BadRequest) => return Err(bad("invalid Transfer-Encoding")),
-                Err(CodingError::NotImplemented) => {
-                    return Err(Reject {
-                        status: 501,
-                        cause: CloseCause::ProtocolViolated,
-                        msg: "unsupported transfer coding",
-                    })
+            17 if eq_ignore_case(name, b"transfer-encoding") => {
+                if chunked {
+                    return Err(bad("duplicate Transfer-Encoding"));
+                }
+                match check_transfer_encoding(h.value) {
+                    Ok(()) => chunked = true,
+                    Err(CodingError::BadRequest) => return Err(bad("invalid Transfer-Encoding")),
+                    Err(CodingError::NotImplemented) => {
+                        return Err(Reject {
+                            status: 501,
+                            cause: CloseCause::ProtocolViolated,
+                            msg: "unsupported transfer coding",
+                        })
+                    }
                 }
             }
-        } else if eq_ignore_case(name, b"host") {
-            hosts += 1;
-        } else if eq_ignore_case(name, b"connection") {
-            connection_options(h.value, &mut conn);
-        } else if eq_ignore_case(name, b"expect") {
-            if !is_100_continue(h.value) {
-                return Err(Reject {
-                    status: 417,
-                    cause: CloseCause::ProtocolViolated,
-                    msg: "unsupported expectation",
-                });
+            6 if eq_ignore_case(name, b"expect") => {
+                if !is_100_continue(h.value) {
+                    return Err(Reject {
+                        status: 417,
+                        cause: CloseCause::ProtocolViolated,
+                        msg: "unsupported expectation",
+                    });
+                }
+                head.expect_continue = minor == 1;
             }
-            head.expect_continue = minor == 1;
+            _ => {}
         }
         if cfg.all_headers
             || cfg
