@@ -47,6 +47,10 @@ pub(crate) struct HttpState {
     /// How far (from `start`) the search for the end of the head got.
     scanned: usize,
     phase: Phase,
+    /// The bytes after the last request start a head whose deadline is not
+    /// armed yet: it is armed if the head proves partial (a complete one,
+    /// the usual case when requests are pipelined, is served at once).
+    head_due: bool,
     /// A decoded chunked body (Compact).
     pub(crate) body: Vec<u8>,
     served: u64,
@@ -93,6 +97,7 @@ impl HttpState {
             filled: 0,
             scanned: 0,
             phase: Phase::Fresh,
+            head_due: false,
             body: Vec::new(),
             served: 0,
             unsent: None,
@@ -128,6 +133,7 @@ impl HttpState {
         } else {
             Phase::Head
         };
+        self.head_due = matches!(self.phase, Phase::Head);
     }
 }
 
@@ -339,7 +345,15 @@ impl HttpProto {
                     return (cx, flow);
                 }
                 Next::BodyPending(have) => self.expect_body(io, &mut cx, have),
-                Next::NeedBytes => {}
+                Next::NeedBytes => {
+                    let st = &mut cx.req.st;
+                    if st.head_due {
+                        st.head_due = false;
+                        if matches!(st.phase, Phase::Head) {
+                            io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
+                        }
+                    }
+                }
             }
             if drained {
                 let flow = self.park(io, &mut cx);
@@ -708,9 +722,8 @@ impl HttpProto {
                 "no keep-alive requested".into(),
             ));
         }
-        if matches!(cx.req.st.phase, Phase::Head) {
-            io.set_deadline(DeadlineKind::Head, self.cfg.header_timeout);
-        }
+        // Bytes of a next request: its head deadline is armed if that
+        // head proves partial (`head_due`), not for every pipelined request.
         None
     }
 
