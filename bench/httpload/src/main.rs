@@ -33,7 +33,10 @@ fn main() {
     assert!(addr.ip().is_loopback(), "loopback addresses only");
     let num = |s: &str| -> usize { s.parse().expect("a number") };
     let (total, conns, depth) = (num(&args[1]), num(&args[2]), num(&args[3]));
-    assert!(conns > 0 && depth > 0 && total % (conns * depth) == 0, "REQUESTS = k * CONNECTIONS * DEPTH");
+    assert!(
+        conns > 0 && depth > 0 && total % (conns * depth) == 0,
+        "REQUESTS = k * CONNECTIONS * DEPTH"
+    );
     let rounds = total / (conns * depth);
     let threads: Vec<_> = (0..conns)
         .map(|_| std::thread::spawn(move || run(addr, rounds, depth, browser)))
@@ -66,13 +69,10 @@ fn run(addr: SocketAddr, rounds: usize, depth: usize, browser: bool) -> Result<u
         s.write_all(&batch).map_err(|e| format!("write: {e}"))?;
         let (mut have, mut pos, mut got) = (0, 0, 0);
         while got < depth {
-            match parse(&buf[pos..have])? {
-                Some(n) => {
-                    pos += n;
-                    got += 1;
-                    continue;
-                }
-                None => {}
+            if let Some(n) = parse(&buf[pos..have])? {
+                pos += n;
+                got += 1;
+                continue;
             }
             if pos > 0 {
                 buf.copy_within(pos..have, 0);
@@ -109,7 +109,8 @@ fn parse(b: &[u8]) -> Result<Option<usize>, String> {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
         })
         .ok_or("no Content-Length")?;
     let whole = end + 4 + len;
