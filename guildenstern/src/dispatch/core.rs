@@ -144,7 +144,8 @@ pub(crate) struct Core<P: Protocol> {
     pub(crate) backend: Backend,
     listener: Mutex<Option<TcpListener>>,
     local_addr: Option<SocketAddr>,
-    epoch: Instant,
+    /// [`super::sys::clock::monotonic_ms`] when the server started.
+    epoch: u64,
     stopping: AtomicBool,
     /// False once the stop has taken its final list of open connections:
     /// a socket registered after that would never be closed. Registration
@@ -208,7 +209,7 @@ pub(crate) fn start<P: Protocol>(proto: P, options: Options) -> Result<Server, E
         backend,
         listener: Mutex::new(None),
         local_addr,
-        epoch: Instant::now(),
+        epoch: super::sys::clock::monotonic_ms(),
         stopping: AtomicBool::new(false),
         admitting: RwLock::new(true),
         accept_paused: AtomicU8::new(NOT_PAUSED),
@@ -286,9 +287,11 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Milliseconds since this server started.
+    /// Milliseconds since this server started, on the coarse monotonic
+    /// clock (cheap enough to read for every request; a tick of lag is
+    /// nothing to deadlines checked every 100 ms).
     pub(crate) fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        super::sys::clock::monotonic_ms().saturating_sub(self.epoch)
     }
 
     pub(crate) fn stopping(&self) -> bool {

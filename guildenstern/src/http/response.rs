@@ -2,11 +2,12 @@
 //! batched in one buffer so that a response (or a batch of pipelined ones)
 //! leaves in one write.
 
-use super::date::with_current_date;
-use super::server::HttpState;
+use super::date::format_http_date;
+use super::server::BoxedState;
 use super::status::reason;
+use crate::dispatch::sys::clock::unix_secs;
 use crate::dispatch::{write_all, write_now, CloseCause, ConnRef, Server};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -51,7 +52,7 @@ pub struct Response {
     pub(crate) keep_alive: bool,
     /// A HEAD request: headers only.
     pub(crate) head_only: bool,
-    pub(crate) conn: Option<ConnRef<HttpState>>,
+    pub(crate) conn: Option<ConnRef<BoxedState>>,
     pub(crate) send_timeout: Duration,
     /// The first write error; later writes are skipped.
     pub(crate) failed: Option<(CloseCause, String)>,
@@ -383,19 +384,8 @@ impl Response {
         }
         self.head_at = Some(self.out.len());
         let out = &mut self.out;
-        out.extend_from_slice(if self.minor == 0 {
-            b"HTTP/1.0 "
-        } else {
-            b"HTTP/1.1 "
-        });
-        write_dec(out, u64::from(code));
-        out.push(b' ');
-        out.extend_from_slice(reason(code).as_bytes());
-        out.extend_from_slice(b"\r\nDate: ");
-        with_current_date(|d| out.extend_from_slice(d));
-        out.extend_from_slice(b"\r\n");
+        put_head_start(out, self.minor, code, content_length.is_some());
         if let Some(n) = content_length {
-            out.extend_from_slice(b"Content-Length: ");
             write_dec(out, n);
             out.extend_from_slice(b"\r\n");
         } else if chunked {
@@ -545,8 +535,100 @@ fn valid_field(name: &str, value: &str) -> bool {
             .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
-/// Appends `n` in decimal.
-pub(crate) fn write_dec(out: &mut Vec<u8>, mut n: u64) {
+/// Room for the longest head start: `HTTP/1.1 `, a code, a space, the
+/// longest reason phrase (31 bytes), CRLF, `Date: ` and a date, CRLF,
+/// `Content-Length: `.
+const HEAD_START_CAP: usize = 128;
+
+/// The start of an answer's head, which only the version, the status and
+/// the second change: `HTTP/1.1 200 OK\r\nDate: …\r\nContent-Length: `.
+/// Formatted once per thread and reused while those stay the same.
+struct HeadStart {
+    /// Unix second, status, minor version (status 0: nothing yet).
+    key: (u64, u16, u8),
+    bytes: [u8; HEAD_START_CAP],
+    /// Bytes in use, `Content-Length: ` included.
+    len: usize,
+    /// Where `Content-Length: ` starts.
+    length_at: usize,
+}
+
+impl HeadStart {
+    fn fill(&mut self, key: (u64, u16, u8)) {
+        let (secs, code, minor) = key;
+        let mut date = [0; 29];
+        format_http_date(secs, &mut date);
+        let digits = [
+            b'0' + (code / 100 % 10) as u8,
+            b'0' + (code / 10 % 10) as u8,
+            b'0' + (code % 10) as u8,
+        ];
+        let parts: [&[u8]; 8] = [
+            if minor == 0 {
+                b"HTTP/1.0 "
+            } else {
+                b"HTTP/1.1 "
+            },
+            &digits,
+            b" ",
+            reason(code).as_bytes(),
+            b"\r\nDate: ",
+            &date,
+            b"\r\n",
+            b"Content-Length: ",
+        ];
+        let mut at = 0;
+        for (i, part) in parts.iter().enumerate() {
+            if i == parts.len() - 1 {
+                self.length_at = at;
+            }
+            self.bytes[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        self.len = at;
+        self.key = key;
+    }
+}
+
+/// Appends the status line, the Date field and, if `length`, the name of
+/// the Content-Length field (its value follows).
+fn put_head_start(out: &mut Vec<u8>, minor: u8, code: u16, length: bool) {
+    thread_local! {
+        static HEAD_START: RefCell<HeadStart> = const {
+            RefCell::new(HeadStart {
+                key: (0, 0, 0),
+                bytes: [0; HEAD_START_CAP],
+                len: 0,
+                length_at: 0,
+            })
+        };
+    }
+    // `begin` lets only three-digit codes through.
+    debug_assert!((100..=999).contains(&code), "{code}");
+    let key = (unix_secs(), code, minor);
+    HEAD_START.with(|start| {
+        let mut start = start.borrow_mut();
+        if start.key != key {
+            start.fill(key);
+        }
+        let end = if length { start.len } else { start.length_at };
+        out.extend_from_slice(&start.bytes[..end]);
+    });
+}
+
+/// Appends `n` in decimal; lengths under 10 000 without a copy loop.
+pub(crate) fn write_dec(out: &mut Vec<u8>, n: u64) {
+    let d = |k: u64| b'0' + (n / k % 10) as u8;
+    match n {
+        0..=9 => out.push(d(1)),
+        10..=99 => out.extend_from_slice(&[d(10), d(1)]),
+        100..=999 => out.extend_from_slice(&[d(100), d(10), d(1)]),
+        1000..=9999 => out.extend_from_slice(&[d(1000), d(100), d(10), d(1)]),
+        _ => write_dec_long(out, n),
+    }
+}
+
+fn write_dec_long(out: &mut Vec<u8>, mut n: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
     loop {
@@ -592,6 +674,39 @@ mod tests {
             t.ends_with("\r\nContent-Length: 11\r\n\r\nhello world"),
             "{t}"
         );
+    }
+
+    /// The cached start of a head follows the status, the version and
+    /// the clock, from one answer to the next on the same thread.
+    #[test]
+    fn head_start_follows_status_and_version() {
+        for (minor, code, line) in [
+            (1, 200, "HTTP/1.1 200 OK\r\n"),
+            (1, 404, "HTTP/1.1 404 Not Found\r\n"),
+            (0, 404, "HTTP/1.0 404 Not Found\r\n"),
+            (1, 407, "HTTP/1.1 407 Proxy Authentication Required\r\n"),
+            (1, 599, "HTTP/1.1 599 \r\n"),
+            (1, 200, "HTTP/1.1 200 OK\r\n"),
+        ] {
+            let mut r = Response::new(Duration::from_secs(1), Rc::default());
+            r.minor = minor;
+            r.reply_with(code, "abc", &[]);
+            let t = text(&r);
+            assert!(t.starts_with(line), "{t}");
+            let date = &t[line.len()..];
+            let now = unix_secs();
+            let mut want = [0; 29];
+            format_http_date(now, &mut want);
+            let mut before = [0; 29];
+            format_http_date(now - 1, &mut before);
+            let shown = date.strip_prefix("Date: ").unwrap().as_bytes();
+            assert!(
+                shown.starts_with(&want) || shown.starts_with(&before),
+                "{t}"
+            );
+            assert!(t.contains("GMT\r\nContent-Length: 3\r\n"), "{t}");
+            assert!(t.ends_with("\r\n\r\nabc"), "{t}");
+        }
     }
 
     #[test]
@@ -702,6 +817,11 @@ mod tests {
     #[test]
     fn numbers() {
         let mut v = Vec::new();
+        for n in [0, 7, 10, 42, 99, 100, 999, 1000, 4096, 9999, 10_000, 65_536] {
+            let mut one = Vec::new();
+            write_dec(&mut one, n);
+            assert_eq!(one, n.to_string().as_bytes());
+        }
         write_dec(&mut v, 0);
         v.push(b' ');
         write_dec(&mut v, 18_446_744_073_709_551_615);
