@@ -10,19 +10,10 @@ use guildenstern::multipart::{Event, MultipartError};
 use guildenstern::prelude::*;
 use std::io::Write;
 use std::net::TcpStream;
-use support::{Client, TestServer};
+use support::{resident_kib, Client, TestServer};
 
 const UPLOAD: u64 = 1 << 30;
 const ALLOWED_GROWTH_KIB: u64 = 16 * 1024;
-
-fn resident_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
 
 /// Counts the bytes of each part; keeps nothing else.
 fn count_parts() {
