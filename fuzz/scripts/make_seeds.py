@@ -69,6 +69,8 @@ write(H, "close-then-more", encode(0, [], get(b"/", b"Connection: close\r\n") + 
 write(H, "close-socket", encode(3, [], get(b"/x") + get() + get(b"/k") + get()))
 write(H, "big-reply", encode(2, [], get(b"/b") + get(b"/b") + get()))
 write(H, "pipelined-50", encode(0 | 8, [700], get() * 50 + post(b"/", b"p" * 200)))
+# Deep pipelining: 3.3 KB of requests in one write, most of a read buffer.
+write(H, "pipelined-deep", encode(2, [], get() * 120 + get(b"/c")))
 write(H, "upgrade", encode(2, [], get(b"/", b"Upgrade: websocket\r\nConnection: Upgrade\r\n")))
 write(H, "body-on-nobody", encode(5, [], post(b"/", b"abc") + get()))
 write(H, "empty-lines", encode(0, [], b"\r\n\r\n" + get()))
