@@ -29,9 +29,12 @@ fn serve_page() {
         | 1;
     reply_chunked_start(200, &[("Content-Type", "text/plain")]);
     for i in 1..=5 {
-        reply_chunk(format!("chunk {i}: {}\n", random(&mut seed)));
+        // An error means the client is gone: nothing more to send.
+        if reply_chunk(format!("chunk {i}: {}\n", random(&mut seed))).is_err() {
+            return;
+        }
     }
-    reply_chunked_finish();
+    let _ = reply_chunked_finish();
 }
 
 fn main() {

@@ -8,6 +8,9 @@
 //! test shows that a yielding flood is served whole and in order, and that
 //! the other client gets in before the flood ends, rather than telling the
 //! read budget from those natural pauses.)
+//!
+//! A worker whose handler blocks holds no other ready connection: a request
+//! that became ready meanwhile is served by an idle worker.
 
 #[macro_use]
 mod support;
@@ -17,11 +20,14 @@ use dispatch_util::LIMIT;
 use guildenstern::prelude::*;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use support::{exchange, get, wait_until, TestServer};
+use support::{exchange, get, wait_until, Client, TestServer};
 
-on_both_dispatchers!(a_client_sending_without_pause_does_not_starve_the_others);
+on_both_dispatchers!(
+    a_client_sending_without_pause_does_not_starve_the_others,
+    a_blocked_handler_holds_no_other_ready_connection,
+);
 
 /// Some tens of microseconds of computing (a handler with work to do).
 fn busy_work() -> u64 {
@@ -89,4 +95,111 @@ fn a_client_sending_without_pause_does_not_starve_the_others(d: Dispatcher) {
     sender.join().unwrap().expect("the flood was sent");
     reader.join().expect("every flood request was answered");
     assert_eq!(answered.load(Ordering::Relaxed), TOTAL);
+}
+
+/// What the handlers of the hand-over test share.
+#[derive(Default)]
+struct Gates {
+    st: Mutex<GateState>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// `/hold` handlers that started, and how many of them may return.
+    held: usize,
+    released: usize,
+    /// `/pair` handlers that started.
+    paired: usize,
+}
+
+impl Gates {
+    fn update(&self, f: impl FnOnce(&mut GateState)) {
+        f(&mut self.st.lock().unwrap());
+        self.cv.notify_all();
+    }
+
+    /// Waits (up to [`LIMIT`]) until `cond` holds; false if it never did.
+    fn wait(&self, cond: impl Fn(&GateState) -> bool) -> bool {
+        let g = self.st.lock().unwrap();
+        let (g, _) = self.cv.wait_timeout_while(g, LIMIT, |s| !cond(s)).unwrap();
+        cond(&g)
+    }
+}
+
+/// Two workers. Both are first held in `/hold` handlers while two other
+/// keep-alive connections send a `/pair` request each, so both of those
+/// are ready when the first worker is let go. The first `/pair` handler
+/// to run blocks until the second one runs: it can only run on the other
+/// worker, let go next. A worker that took both readiness events in one
+/// wait would keep the second request behind its blocked handler while the
+/// other worker is idle, and the first handler would give up ("alone").
+fn a_blocked_handler_holds_no_other_ready_connection(d: Dispatcher) {
+    let gates = Arc::new(Gates::default());
+    let g = gates.clone();
+    let srv = TestServer::start(
+        HttpServer::new(move || {
+            if is_uri("/hold") {
+                let mut ticket = 0;
+                g.update(|s| {
+                    ticket = s.held;
+                    s.held += 1;
+                });
+                g.wait(|s| s.released > ticket);
+                reply("held");
+            } else if is_uri("/pair") {
+                let mut first = false;
+                g.update(|s| {
+                    first = s.paired == 0;
+                    s.paired += 1;
+                });
+                if !first {
+                    reply("second");
+                } else if g.wait(|s| s.paired >= 2) {
+                    reply("first");
+                } else {
+                    reply("alone");
+                }
+            } else {
+                reply("ok");
+            }
+        })
+        .dispatcher(d)
+        .threads(2),
+    );
+    // Open and registered before the workers are held.
+    let mut pair: Vec<Client> = (0..2).map(|_| srv.connect()).collect();
+    for c in &mut pair {
+        assert_eq!(c.request(get("/")).text(), "ok");
+    }
+    let mut holds: Vec<Client> = (0..2).map(|_| srv.connect()).collect();
+    for c in &mut holds {
+        c.send(get("/hold"));
+    }
+    assert!(
+        gates.wait(|s| s.held == 2),
+        "both workers are held (or the second /hold request waits behind the first one's handler)"
+    );
+    for c in &mut pair {
+        c.send(get("/pair"));
+    }
+    gates.update(|s| s.released = 1);
+    assert!(
+        gates.wait(|s| s.paired >= 1),
+        "a worker let go serves a /pair request"
+    );
+    gates.update(|s| s.released = 2);
+    let mut answers: Vec<String> = pair
+        .iter_mut()
+        .map(|c| c.read_reply().expect("an answer").text())
+        .collect();
+    answers.sort();
+    assert_eq!(
+        answers,
+        ["first", "second"],
+        "the second /pair request waited behind the first one's handler"
+    );
+    for c in &mut holds {
+        assert_eq!(c.read_reply().expect("an answer").text(), "held");
+    }
 }

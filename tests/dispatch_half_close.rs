@@ -2,38 +2,45 @@
 //! arrive with the last bytes, as one readiness edge) gets every answer and
 //! then the server's close right away, not at the idle timeout: both
 //! dispatchers watch connections edge-triggered and must not lose the end.
+//! A client refused while it still sends gets its refusal all the same.
 
 #[macro_use]
 mod support;
 mod dispatch_util;
 
-use dispatch_util::{until_closed, Closes, LIMIT};
+use dispatch_util::{status_of, until_closed, Closes, LIMIT};
 use guildenstern::prelude::*;
 use std::io::Write;
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{connect_with_deadline, get, wait_until, TestServer};
+use support::{
+    connect_with_deadline, get, send_beyond_the_buffers, wait_until, Client, TestServer,
+};
 
 on_both_dispatchers!(
     request_then_half_close_is_answered_and_closed,
     pipelined_requests_then_half_close_are_answered_and_closed,
+    a_refused_client_still_sending_reads_the_refusal,
 );
 
 /// Well below the idle and head timeouts set on the server.
 const PROMPT: Duration = Duration::from_secs(5);
 
-/// Sends `requests` GETs and the FIN while the server's only worker is
-/// held in a handler on another connection, so that the bytes and the end
-/// are both queued before the server reads any of them; then expects every
-/// answer and the server's close well before the idle timeout.
-fn check(d: Dispatcher, requests: usize) {
-    let closes = Closes::default();
+/// A server whose only worker is held in a `/hold` handler (on `holder`'s
+/// connection) until `release` is set.
+struct Held {
+    srv: TestServer,
+    holder: Client,
+    release: Arc<AtomicBool>,
+}
+
+fn start_held(d: Dispatcher, configure: impl FnOnce(HttpServer) -> HttpServer) -> Held {
     let entered = Arc::new(AtomicBool::new(false));
     let release = Arc::new(AtomicBool::new(false));
     let (e, r) = (entered.clone(), release.clone());
-    let srv = TestServer::start(
+    let srv = TestServer::start(configure(
         HttpServer::new(move || {
             if is_uri("/hold") {
                 e.store(true, Ordering::SeqCst);
@@ -42,14 +49,33 @@ fn check(d: Dispatcher, requests: usize) {
             reply("hello")
         })
         .dispatcher(d)
-        .threads(1)
-        .idle_timeout(Duration::from_secs(60))
-        .header_timeout(Duration::from_secs(60))
-        .on_close(closes.hook()),
-    );
+        .threads(1),
+    ));
     let mut holder = srv.connect();
     holder.send(get("/hold"));
     assert!(wait_until(LIMIT, || entered.load(Ordering::SeqCst)));
+    Held {
+        srv,
+        holder,
+        release,
+    }
+}
+
+/// Sends `requests` GETs and the FIN while the server's only worker is
+/// held in a handler on another connection, so that the bytes and the end
+/// are both queued before the server reads any of them; then expects every
+/// answer and the server's close well before the idle timeout.
+fn check(d: Dispatcher, requests: usize) {
+    let closes = Closes::default();
+    let Held {
+        srv,
+        mut holder,
+        release,
+    } = start_held(d, |b| {
+        b.idle_timeout(Duration::from_secs(60))
+            .header_timeout(Duration::from_secs(60))
+            .on_close(closes.hook())
+    });
 
     let mut s = connect_with_deadline(srv.addr, PROMPT);
     s.write_all(get("/").repeat(requests).as_bytes()).unwrap();
@@ -76,4 +102,39 @@ fn request_then_half_close_is_answered_and_closed(d: Dispatcher) {
 
 fn pipelined_requests_then_half_close_are_answered_and_closed(d: Dispatcher) {
     check(d, 3);
+}
+
+/// A client refused at its request head (this server takes no bodies) that
+/// goes on sending the rest of its ~200 KB upload has it all taken, and
+/// reads the refusal: the lingering close drains a bounded total across
+/// wake-ups. (It used to give up after 64 KiB in one read pass and close
+/// with a reset while the client was still writing.) Over 64 KiB is queued
+/// before the server reads a byte (its only worker is held), and the rest
+/// of the upload is still being written.
+fn a_refused_client_still_sending_reads_the_refusal(d: Dispatcher) {
+    const UPLOAD: usize = 200 * 1024;
+    let Held {
+        srv,
+        mut holder,
+        release,
+    } = start_held(d, |b| b.content(Content::NoBody));
+    let mut s = connect_with_deadline(srv.addr, LIMIT);
+    let mut upload =
+        format!("POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: {UPLOAD}\r\n\r\n").into_bytes();
+    upload.resize(upload.len() + UPLOAD, b'x');
+    let writer = send_beyond_the_buffers(&s, upload);
+    release.store(true, Ordering::SeqCst);
+    assert!(holder.read_reply().is_some());
+    let result = writer.join().unwrap();
+    let got = until_closed(&mut s).expect("closed");
+    assert!(
+        result.is_ok(),
+        "the rest of the upload was refused: {result:?}"
+    );
+    assert_eq!(
+        status_of(&got),
+        Some(413),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
 }

@@ -1,7 +1,8 @@
 //! Workers and stopping, on both dispatchers: a panicking handler does not
 //! take its worker along, a stop lets in-flight requests finish and refuses
 //! new connections, the grace period releases a handler blocked on its body,
-//! and the thread hooks run once per worker.
+//! every request sent before a stop gets its answer or a 503, and the
+//! thread hooks run once per worker.
 
 #[macro_use]
 mod support;
@@ -20,6 +21,8 @@ on_both_dispatchers!(
     handler_panic_answers_500_and_the_worker_lives_on,
     panic_after_a_partial_reply_closes_without_500,
     stop_lets_in_flight_requests_finish,
+    stop_answers_every_request_sent_before_it,
+    stop_answers_a_request_pipelined_behind_an_answer_begun_before_it,
     grace_period_releases_a_handler_blocked_on_its_body,
     thread_hooks_run_once_per_worker,
 );
@@ -53,7 +56,7 @@ fn panicky(d: Dispatcher, closes: &Closes) -> TestServer {
             }
             if is_uri("/partial") {
                 reply_chunked_start(200, &[]);
-                reply_chunk("part");
+                reply_chunk("part").unwrap();
                 panic!("late boom");
             }
             reply("alive")
@@ -169,6 +172,112 @@ fn stop_lets_in_flight_requests_finish(d: Dispatcher) {
         .all()
         .iter()
         .all(|(_, c, _)| *c == CloseCause::Shutdown));
+}
+
+/// Requests that were sent before `stop` but that no worker took (both
+/// workers were busy in blocked handlers) are not dropped with the
+/// connection: each gets its answer or a 503 with `Connection: close`,
+/// never a bare close.
+fn stop_answers_every_request_sent_before_it(d: Dispatcher) {
+    const CLIENTS: usize = 16;
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let srv = TestServer::start(
+        HttpServer::new(move || {
+            if is_uri("/block") {
+                entered_tx.send(()).unwrap();
+                release_rx.lock().unwrap().recv_timeout(LIMIT).unwrap();
+                reply("done");
+            } else {
+                reply("hello");
+            }
+        })
+        .dispatcher(d)
+        .threads(2),
+    );
+    // Keep-alive clients, open and idle.
+    let mut clients: Vec<_> = (0..CLIENTS).map(|_| srv.connect()).collect();
+    for c in &mut clients {
+        assert_eq!(c.request(get("/")).text(), "hello");
+    }
+    let mut blocked: Vec<_> = (0..2).map(|_| srv.connect()).collect();
+    for c in &mut blocked {
+        c.send(get("/block"));
+        entered_rx
+            .recv_timeout(LIMIT)
+            .expect("a worker runs /block");
+    }
+    // Both workers are held: these requests wait for one.
+    for c in &mut clients {
+        c.send(get("/again"));
+    }
+    srv.server.stop();
+    for _ in &blocked {
+        release_tx.send(()).unwrap();
+    }
+    for c in &mut blocked {
+        let r = c.read_reply().expect("the blocked request is answered");
+        assert_eq!(r.text(), "done");
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        let r = c
+            .read_reply()
+            .unwrap_or_else(|| panic!("client {i}: closed without an answer"));
+        match r.status {
+            200 => assert_eq!(r.text(), "hello"),
+            503 => assert_eq!(r.header("connection"), Some("close"), "client {i}"),
+            s => panic!("client {i}: status {s}"),
+        }
+        assert!(
+            until_closed(&mut c.reader).is_some_and(|rest| rest.is_empty()),
+            "client {i}: nothing more, then the close"
+        );
+    }
+    drop((clients, blocked)); // their ends end the server's lingers
+    assert!(joins(&srv.server), "join did not return");
+}
+
+/// An answer begun before `stop` (it does not say `Connection: close`) is
+/// followed by an answer to the request pipelined behind it, or by a 503:
+/// the client is never left with a request it cannot tell was dropped.
+fn stop_answers_a_request_pipelined_behind_an_answer_begun_before_it(d: Dispatcher) {
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let srv = TestServer::start(
+        HttpServer::new(move || {
+            if is_uri("/block") {
+                reply("done");
+                entered_tx.send(()).unwrap();
+                release_rx.lock().unwrap().recv_timeout(LIMIT).unwrap();
+            } else {
+                reply("hello");
+            }
+        })
+        .dispatcher(d)
+        .threads(2),
+    );
+    let mut c = srv.connect();
+    c.send(get("/block") + &get("/after"));
+    entered_rx.recv_timeout(LIMIT).expect("the handler runs");
+    srv.server.stop();
+    release_tx.send(()).unwrap();
+    let r = c.read_reply().expect("the in-flight request is answered");
+    assert_eq!(r.text(), "done");
+    assert_eq!(r.header("connection"), None, "begun before the stop");
+    let r = c
+        .read_reply()
+        .expect("the pipelined request gets an answer or a refusal");
+    match r.status {
+        200 => assert_eq!(r.text(), "hello"),
+        503 => {}
+        s => panic!("status {s}"),
+    }
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(until_closed(&mut c.reader).is_some_and(|rest| rest.is_empty()));
+    drop(c);
+    assert!(joins(&srv.server), "join did not return");
 }
 
 /// A handler that blocks reading a body that never comes (the body timeout

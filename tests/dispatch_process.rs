@@ -1,6 +1,8 @@
 //! A server in a child process (`gs-testserver`), on both dispatchers:
 //! accepting survives running out of descriptors, SIGTERM and SIGINT end
-//! `serve` cleanly, and so does `shutdown()` called from a handler.
+//! `serve` cleanly, and so does `shutdown()` called from a handler; a
+//! signal during a stop ends the process at once; two `serve` calls at
+//! once keep each other's signal handling.
 
 #[macro_use]
 mod support;
@@ -8,6 +10,7 @@ mod dispatch_util;
 
 use dispatch_util::ChildServer;
 use guildenstern::Dispatcher;
+use std::os::unix::process::ExitStatusExt;
 use support::{exchange, get, Client};
 
 on_both_dispatchers!(
@@ -15,6 +18,9 @@ on_both_dispatchers!(
     sigterm_ends_serve,
     sigint_ends_serve,
     shutdown_from_a_handler_ends_serve,
+    a_second_ctrl_c_during_a_stop_ends_the_process,
+    a_signal_during_a_stop_begun_by_shutdown_ends_the_process,
+    one_serve_ending_leaves_the_other_its_signal_handling,
 );
 
 fn arg(d: Dispatcher) -> &'static str {
@@ -94,4 +100,69 @@ fn shutdown_from_a_handler_ends_serve(d: Dispatcher) {
     let r = exchange(child.addr, get("/stop")).expect("an answer");
     assert_eq!((r.status, r.text().as_str()), (200, "stopping"));
     assert_clean_exit(&mut child, 2);
+}
+
+/// A handler that holds the stop up (it answers only after a minute, far
+/// beyond the grace period) is running on `child`; returns its client.
+fn hold_a_stop_up(child: &mut ChildServer) -> Client {
+    let mut c = Client::connect(child.addr);
+    c.send(get("/hang"));
+    assert!(child.wait_stdout(|l| l == "hanging").is_some());
+    c
+}
+
+/// The child was ended by `sig` (not by a stop that ran its course).
+fn assert_killed_by(child: &mut ChildServer, sig: libc::c_int) {
+    let status = child.wait_exit().expect("the server process exits");
+    assert_eq!(
+        status.signal(),
+        Some(sig),
+        "exit status {status:?}; stderr: {:?}",
+        child.drain_stderr()
+    );
+}
+
+/// Ctrl-C twice: the first begins the stop, which waits for a slow handler;
+/// the second ends the process at once, by SIGINT.
+fn a_second_ctrl_c_during_a_stop_ends_the_process(d: Dispatcher) {
+    let mut child = ChildServer::spawn(None, &[arg(d), "2"]);
+    let _hang = hold_a_stop_up(&mut child);
+    child.signal(libc::SIGINT);
+    assert!(child
+        .wait_stderr(|l| l.contains("signal 2 received"))
+        .is_some());
+    child.signal(libc::SIGINT);
+    assert_killed_by(&mut child, libc::SIGINT);
+}
+
+/// A stop begun by `shutdown()` (from a handler) and held up by a slow
+/// handler: SIGTERM ends the process at once.
+fn a_signal_during_a_stop_begun_by_shutdown_ends_the_process(d: Dispatcher) {
+    let mut child = ChildServer::spawn(None, &[arg(d), "2"]);
+    let _hang = hold_a_stop_up(&mut child);
+    let r = exchange(child.addr, get("/stop")).expect("an answer");
+    assert_eq!(r.text(), "stopping");
+    child.signal(libc::SIGTERM);
+    assert_killed_by(&mut child, libc::SIGTERM);
+}
+
+/// Two servers, each in a `serve` call of its own: the first one stops
+/// (by itself) and its `serve` returns; SIGTERM still stops the second one
+/// cleanly (the first `serve` did not take the signal handling away).
+fn one_serve_ending_leaves_the_other_its_signal_handling(d: Dispatcher) {
+    let mut child = ChildServer::spawn(None, &[arg(d), "2", "twice"]);
+    assert!(child.wait_stdout(|l| l.starts_with("listening ")).is_some());
+    let r = exchange(child.addr, get("/stop-self")).expect("an answer");
+    assert_eq!(r.text(), "stopping");
+    assert!(child.wait_stdout(|l| l == "serve returned").is_some());
+    child.signal(libc::SIGTERM);
+    let status = child.wait_exit().expect("the server process exits");
+    assert!(
+        status.success(),
+        "exit status {status:?}; stderr: {:?}",
+        child.drain_stderr()
+    );
+    let out = child.all_stdout();
+    let returned = out.iter().filter(|l| *l == "serve returned").count();
+    assert_eq!(returned, 2, "{out:?}");
 }

@@ -5,104 +5,19 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
-use support::{connect_with_deadline, exchange, get, wait_until, Client};
+use support::process::{loopback as addr, Process};
+use support::{connect_with_deadline, exchange, get, Client};
 
 static TURN: Mutex<()> = Mutex::new(());
-
-/// A running example, killed and reaped on drop; its stdout is read to the
-/// end by a thread of its own (so the example never writes to a closed pipe).
-struct Example {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-}
-
-fn example_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir")
-        .join("examples")
-        .join(name)
-}
-
-impl Example {
-    fn start(name: &str, ports: &[u16]) -> Example {
-        for &port in ports {
-            // Talking to some other program on the port would prove nothing.
-            assert!(
-                TcpStream::connect(addr(port)).is_err(),
-                "port {port} is taken; {name} needs it"
-            );
-        }
-        let mut child = Command::new(example_path(name))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start example {name}: {e}"));
-        let out = child.stdout.take().expect("stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let ex = Example { child, lines };
-        for &port in ports {
-            let up = wait_until(Duration::from_secs(20), || {
-                TcpStream::connect(addr(port)).is_ok()
-            });
-            assert!(up, "example {name} does not listen on {port}");
-        }
-        ex
-    }
-
-    /// Reads stdout lines until one contains `needle` (with a deadline).
-    fn expect_line(&mut self, needle: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    /// Waits for the process to end by itself; its exit status.
-    fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
-        let mut status = None;
-        wait_until(Duration::from_secs(20), || {
-            status = self.child.try_wait().ok().flatten();
-            status.is_some()
-        });
-        status
-    }
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
 
 #[test]
 fn helloworld_answers_hello_world() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let _ex = Example::start("helloworld", &[8080]);
+    let _ex = Process::example("helloworld", &[], &[8080]);
     let out = Command::new("curl")
         .args(["-s", "http://127.0.0.1:8080/"])
         .output()
@@ -113,7 +28,7 @@ fn helloworld_answers_hello_world() {
 #[test]
 fn getandpost_prints_say_and_redirects_to_origin() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let mut ex = Example::start("getandpost", &[5050, 5051]);
+    let mut ex = Process::example("getandpost", &[], &[5050, 5051]);
     let form = exchange(addr(5050), get("/")).expect("form");
     assert_eq!(form.status, 200);
     assert!(form.text().contains(r#"action="http://localhost:5051""#));
@@ -132,7 +47,7 @@ fn getandpost_prints_say_and_redirects_to_origin() {
 #[test]
 fn httptest_replies_closes_and_stops() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let mut ex = Example::start("httptest", &[8070, 8071]);
+    let mut ex = Process::example("httptest", &[], &[8070, 8071]);
     for (port, method) in [(8070, "GET"), (8071, "DELETE"), (8071, "PUT")] {
         let req = format!("{method} /anything HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
         let r = exchange(addr(port), req).expect("reply");
@@ -153,7 +68,7 @@ fn httptest_replies_closes_and_stops() {
 #[test]
 fn replychunked_streams_five_chunks() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let _ex = Example::start("replychunked", &[5050]);
+    let _ex = Process::example("replychunked", &[], &[5050]);
     let page = exchange(addr(5050), get("/")).expect("page");
     assert!(page.text().contains(r#"href="/download""#));
     let mut c = connect_with_deadline(addr(5050), Duration::from_secs(10));
@@ -178,7 +93,7 @@ fn replychunked_streams_five_chunks() {
 #[test]
 fn streamingpost_reads_the_big_field_in_pieces() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let mut ex = Example::start("streamingpost", &[5050, 5051]);
+    let mut ex = Process::example("streamingpost", &[], &[5050, 5051]);
     let form = exchange(addr(5050), get("/")).expect("form");
     assert!(form.body.len() > 240_000);
     let file = std::env::temp_dir().join(format!("gs-streamingpost-{}.txt", std::process::id()));

@@ -19,7 +19,11 @@ on_both_dispatchers!(
     large_reply_then_keep_alive,
     no_reply_is_500_and_panic_is_500,
     header_injection_is_dropped,
+    framing_fields_are_the_servers,
+    bodyless_statuses_carry_no_body,
     socket_data_lives_with_the_connection,
+    streaming_stops_when_the_client_leaves,
+    nested_with_body_is_a_clear_error,
 );
 
 fn agent() -> ureq::Agent {
@@ -50,26 +54,26 @@ fn replies() {
         ),
         "/known" => {
             reply_start(200, 10, &[("Content-Type", "text/plain")]);
-            reply_more("hello");
-            reply_more("");
-            reply_more("world");
-            reply_finish();
+            reply_more("hello").unwrap();
+            reply_more("").unwrap();
+            reply_more("world").unwrap();
+            reply_finish().unwrap();
         }
         "/known-implicit-finish" => {
             reply_start(200, 3, &[]);
-            reply_more("abc");
+            reply_more("abc").unwrap();
         }
         "/chunked" => {
             reply_chunked_start(201, &[("X-Kind", "chunks")]);
-            reply_chunk("a");
-            reply_chunk("");
-            reply_chunk("bb");
-            reply_chunk(pattern(40_000));
-            reply_chunked_finish();
+            reply_chunk("a").unwrap();
+            reply_chunk("").unwrap();
+            reply_chunk("bb").unwrap();
+            reply_chunk(pattern(40_000)).unwrap();
+            reply_chunked_finish().unwrap();
         }
         "/chunked-implicit-finish" => {
             reply_chunked_start(200, &[]);
-            reply_chunk("xyz");
+            reply_chunk("xyz").unwrap();
         }
         "/big" => reply(pattern(BIG)),
         "/nothing" => {}
@@ -86,6 +90,51 @@ fn replies() {
                 ("X-After", "2"),
             ],
         ),
+        "/framing" => reply_with(
+            200,
+            "abc",
+            &[
+                ("Content-Length", "1"),
+                ("transfer-encoding", "chunked"),
+                ("CONNECTION", "keep-alive, Upgrade"),
+                ("X-Kept", "yes"),
+            ],
+        ),
+        "/framing-start" => {
+            reply_start(
+                200,
+                3,
+                &[("content-length", "100"), ("Connection", "close")],
+            );
+            reply_more("abc").unwrap();
+        }
+        "/framing-chunked" => {
+            reply_chunked_start(
+                200,
+                &[("Content-Length", "5"), ("Transfer-Encoding", "gzip")],
+            );
+            reply_chunk("abc").unwrap();
+        }
+        "/start-204" => {
+            reply_start(204, 5, &[]);
+            // Dropped, as for HEAD; not an error.
+            reply_more("hello").unwrap();
+        }
+        "/start-304" => {
+            reply_start(304, 5, &[("ETag", "\"x\"")]);
+            reply_more("hello").unwrap();
+            reply_finish().unwrap();
+        }
+        "/chunked-204" => {
+            reply_chunked_start(204, &[]);
+            reply_chunk("hello").unwrap();
+        }
+        "/chunked-304" => {
+            reply_chunked_start(304, &[]);
+            reply_chunk("hello").unwrap();
+            reply_chunked_finish().unwrap();
+        }
+        "/with-304" => reply_with(304, "hello", &[("Content-Length", "5")]),
         "/twice" => {
             reply("first");
             reply("second");
@@ -229,6 +278,180 @@ fn header_injection_is_dropped(d: Dispatcher) {
     }
     // The framing held: the connection serves on.
     assert_eq!(c.request(get("/body")).text(), "hello");
+}
+
+fn framing_fields_are_the_servers(d: Dispatcher) {
+    let srv = start_on(d, HttpServer::new(replies));
+    let mut c = srv.connect();
+    for path in ["/framing", "/framing-start", "/framing-chunked"] {
+        let r = c.request(get(path));
+        assert_eq!((r.status, r.text().as_str()), (200, "abc"), "{path}");
+        let framing: Vec<_> = r
+            .headers
+            .iter()
+            .filter(|(n, _)| {
+                ["content-length", "transfer-encoding", "connection"]
+                    .contains(&n.to_ascii_lowercase().as_str())
+            })
+            .collect();
+        let want = if path == "/framing-chunked" {
+            ("Transfer-Encoding", "chunked")
+        } else {
+            ("Content-Length", "3")
+        };
+        assert_eq!(
+            framing,
+            [&(want.0.to_owned(), want.1.to_owned())],
+            "{path}: only the server's framing field"
+        );
+    }
+    assert_eq!(c.request(get("/framing")).header("x-kept"), Some("yes"));
+    // The framing held: the connection serves on.
+    assert_eq!(c.request(get("/body")).text(), "hello");
+}
+
+/// Reads what the server sends on a `Connection: close` request, to its end.
+fn raw_exchange(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut c = Client::connect(addr);
+    c.send(format!(
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    ));
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut c.reader, &mut raw).unwrap();
+    String::from_utf8(raw).unwrap()
+}
+
+fn bodyless_statuses_carry_no_body(d: Dispatcher) {
+    let srv = start_on(d, HttpServer::new(replies));
+    for (path, status, length) in [
+        ("/start-204", 204, None),
+        ("/chunked-204", 204, None),
+        ("/start-304", 304, Some("5")),
+        ("/chunked-304", 304, None),
+        ("/with-304", 304, None),
+    ] {
+        // Nothing after the head (RFC 9112 §6.3: these end at the blank line).
+        let raw = raw_exchange(srv.addr, path);
+        assert!(raw.ends_with("\r\n\r\n"), "{path}: {raw:?}");
+        assert_eq!(raw.matches("\r\n\r\n").count(), 1, "{path}: {raw:?}");
+        let lower = raw.to_ascii_lowercase();
+        assert!(!lower.contains("transfer-encoding"), "{path}: {raw:?}");
+        assert!(!lower.contains("hello"), "{path}: {raw:?}");
+        // And on a kept-alive connection, the next answer is read right.
+        let mut c = srv.connect();
+        let r = c.request(get(path));
+        assert_eq!(r.status, status, "{path}");
+        assert_eq!(r.header("content-length"), length, "{path}");
+        assert_eq!(c.request(get("/body")).text(), "hello", "{path}");
+    }
+}
+
+/// How far a streaming handler got before a write failed.
+type Stopped = std::sync::mpsc::Sender<(String, usize, Option<std::io::ErrorKind>)>;
+
+const PIECE: usize = 16 * 1024;
+/// Without noticing the client left, the handler would send this many
+/// pieces (160 MiB).
+const PIECES: usize = 10_000;
+
+fn streaming(cx: &mut Http, done: &Stopped) {
+    let piece = vec![b'x'; PIECE];
+    let chunked = cx.is_uri("/stream-chunked");
+    let res = cx.response();
+    if chunked {
+        res.reply_chunked_start(200, &[]);
+    } else {
+        res.reply_start(200, (PIECE * PIECES) as u64, &[]);
+    }
+    let mut sent = 0;
+    let mut error = None;
+    while sent < PIECES {
+        let r = if chunked {
+            res.reply_chunk(&piece)
+        } else {
+            res.reply_more(&piece)
+        };
+        if let Err(e) = r {
+            error = Some(e.kind());
+            break;
+        }
+        sent += 1;
+    }
+    let end = if chunked {
+        res.reply_chunked_finish()
+    } else {
+        res.reply_finish()
+    };
+    assert_eq!(end.is_err(), error.is_some(), "the finish reports it too");
+    let path = if chunked { "chunked" } else { "known" };
+    done.send((path.to_owned(), sent, error)).unwrap();
+}
+
+fn streaming_stops_when_the_client_leaves(d: Dispatcher) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let srv = start_on(
+        d,
+        HttpServer::with_context(move |cx: &mut Http| {
+            let done = tx.lock().unwrap().clone();
+            streaming(cx, &done)
+        }),
+    );
+    for (path, name) in [("/stream-chunked", "chunked"), ("/stream-known", "known")] {
+        let mut c = srv.connect();
+        c.send(get(path));
+        // Read the first 256 KiB, then leave with the rest unread.
+        let mut first = vec![0; 256 * 1024];
+        std::io::Read::read_exact(&mut c.reader, &mut first).unwrap();
+        drop(c);
+        let (got, sent, error) = rx.recv_timeout(IO_TIMEOUT).expect("the handler stops");
+        assert_eq!(got, name);
+        let kind = error.expect("the handler saw the client leave");
+        assert!(
+            matches!(
+                kind,
+                std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+            ),
+            "{kind:?}"
+        );
+        assert!(sent < PIECES, "{name}: stopped after {sent} pieces");
+    }
+}
+
+fn nested_with_body_is_a_clear_error(d: Dispatcher) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let srv = start_on(
+        d,
+        HttpServer::new(|| {
+            let n = with_body(|outer| outer.len() + with_body(|inner| inner.len()));
+            reply(n.to_string());
+        })
+        .content(Content::Compact)
+        .on_close(move |_, _, cause, msg| {
+            let _ = tx.lock().unwrap().send((cause, msg.to_owned()));
+        }),
+    );
+    for body in [
+        "Content-Length: 10\r\n\r\n0123456789",
+        "Transfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n",
+    ] {
+        let mut c = srv.connect();
+        let r = c.request(format!("POST / HTTP/1.1\r\nHost: t\r\n{body}"));
+        assert_eq!(r.status, 500, "{}", r.text());
+        assert!(c.is_closed_by_server());
+        drop(c);
+        let (cause, msg) = rx.recv_timeout(IO_TIMEOUT).unwrap();
+        assert_eq!(cause, CloseCause::HandlerPanicked);
+        assert!(
+            msg.contains("with_body was called inside with_body"),
+            "{msg}"
+        );
+    }
+    // The workers live on.
+    assert_eq!(exchange(srv.addr, get("/")).unwrap().status, 500);
 }
 
 fn accessors() {

@@ -1,7 +1,8 @@
 //! The close handshake (RFC 6455 §5.5.1, §7): a client's close is answered
 //! and the TCP connection ended; `send_close` starts the handshake from the
 //! server, whose close callback then gets the client's code; a client that
-//! never answers is dropped after the close timeout.
+//! never answers is dropped after the close timeout; a client closed for a
+//! protocol violation that goes on sending still reads the close frame.
 
 #[macro_use]
 mod support;
@@ -9,7 +10,10 @@ mod ws_util;
 
 use guildenstern::prelude::*;
 use guildenstern::ws::{send_binary, send_close, send_ping, send_text, SendError};
+use std::sync::mpsc;
+use std::sync::Mutex;
 use std::time::Duration;
+use support::send_beyond_the_buffers;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::Message;
@@ -20,6 +24,7 @@ on_both_dispatchers!(
     send_close_waits_for_the_clients_answer,
     an_unanswered_close_ends_after_the_close_timeout,
     a_last_message_then_the_end_of_stream_is_noticed,
+    a_client_still_sending_after_a_violation_reads_the_close,
 );
 
 fn client_close_is_answered_and_the_connection_ended(d: Dispatcher) {
@@ -238,4 +243,43 @@ fn a_last_message_then_the_end_of_stream_is_noticed(d: Dispatcher) {
             "round {round}"
         );
     }
+}
+
+/// A client that sends an unmasked frame and then ~200 KB more, while both
+/// workers are held (so over 64 KiB is queued before the server reads any
+/// of it, and the rest is still being written): the server's close 1002 is
+/// followed by a lingering close that takes all of it, so the client's
+/// writes succeed and it reads the close frame. (The drain used to give up
+/// after 64 KiB in one read pass and reset the connection.)
+fn a_client_still_sending_after_a_violation_reads_the_close(d: Dispatcher) {
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let (entered_tx, release_rx) = (Mutex::new(entered_tx), Mutex::new(release_rx));
+    let t = WsTest::start_on(
+        WsServer::with_context(move |cx: &mut Ws| {
+            if cx.text() == "hold" {
+                entered_tx.lock().unwrap().send(()).unwrap();
+                let _ = release_rx.lock().unwrap().recv_timeout(WAIT);
+            }
+            let _ = cx.reply_text("done");
+        }),
+        d,
+    );
+    // Upgraded while the workers are free.
+    let mut raw = t.raw();
+    let mut holders: Vec<Raw> = (0..2).map(|_| t.raw()).collect();
+    for h in &mut holders {
+        h.send_frame(FIN | TEXT, b"hold");
+        entered.recv_timeout(WAIT).expect("a worker is held");
+    }
+    let mut bytes = vec![FIN | TEXT, 2, b'h', b'i'];
+    bytes.resize(200 * 1024, 0);
+    let writer = send_beyond_the_buffers(&raw.stream, bytes);
+    for _ in &holders {
+        release.send(()).unwrap();
+    }
+    let written = writer.join().unwrap();
+    let f = raw.frame();
+    assert!(written.is_ok(), "the client's writes failed: {written:?}");
+    assert_eq!((f.opcode, f.close_code()), (CLOSE, Some(1002)));
 }

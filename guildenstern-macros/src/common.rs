@@ -12,8 +12,11 @@
 //! 3. **expand** with `quote` only (`expand.rs`).
 //!
 //! Problems are gathered, not returned at the first one, so one build shows
-//! all of them. On any error the output is the errors plus the user's item,
-//! untouched, so the IDE keeps working inside the fn body.
+//! all of them. On any error the output is the errors plus, where the item
+//! is a handler, its expansion with the valid keys (so the IDE keeps working
+//! inside the fn body, and `serve!` sees a server builder, not `()`); where
+//! the item is a fn that is no handler, a fn of the same name returning the
+//! builder (its body dropped); anything else unchanged.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -79,22 +82,34 @@ impl Spec {
 
 /// Expands `#[name(attr)] item` for the attribute whose keys are `K`.
 ///
-/// On misuse the result is the compile errors followed by `item` unchanged.
+/// On misuse the result is the compile errors followed by what stands in
+/// for the item (see the module docs).
 pub(crate) fn expand<K: Keys>(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand::<K>(attr, item.clone()) {
-        Ok(tokens) => tokens,
-        Err(errors) => {
+    let (errors, tokens) = expand_all::<K>(attr, item);
+    match errors {
+        Some(errors) => {
             let errors = errors.to_compile_error();
-            quote!(#errors #item)
+            quote!(#errors #tokens)
         }
+        None => tokens,
     }
 }
 
 /// Parses, validates and expands; `Err` holds every problem found, combined.
+#[cfg(test)]
 pub(crate) fn try_expand<K: Keys>(
     attr: TokenStream,
     item: TokenStream,
 ) -> syn::Result<TokenStream> {
+    match expand_all::<K>(attr, item) {
+        (None, tokens) => Ok(tokens),
+        (Some(errors), _) => Err(errors),
+    }
+}
+
+/// Parses, validates and expands as far as the input allows: every problem
+/// found, combined, and the tokens that stand for the item.
+fn expand_all<K: Keys>(attr: TokenStream, item: TokenStream) -> (Option<Error>, TokenStream) {
     let spec = &K::SPEC;
     let mut errors = Errors::default();
     let keys =
@@ -106,14 +121,11 @@ pub(crate) fn try_expand<K: Keys>(
             }
         };
     let calls = validate(keys, spec, &mut errors);
-    let handler = Handler::parse(item, spec, &mut errors);
-    errors.finish()?;
-    match handler {
-        Some(handler) => Ok(handler.expand(spec, &calls)),
-        // `Handler::parse` reports every `None`; this arm only keeps the
-        // function total.
-        None => Err(Error::new(Span::call_site(), spec.not_a_fn())),
-    }
+    let tokens = match Handler::parse(item.clone(), spec, &mut errors) {
+        Some(handler) => handler.expand(spec, &calls),
+        None => handler::stand_in(item, spec),
+    };
+    (errors.finish().err(), tokens)
 }
 
 /// Checks every value and turns the attribute into builder calls, in the

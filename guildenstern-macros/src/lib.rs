@@ -54,12 +54,12 @@ mod ws_server;
 /// | `all_headers` | `true` or `false` | `.all_headers(bool)` |
 /// | `parse_request_line` | `true` or `false` | `.parse_request_line(bool)` |
 /// | `dispatcher` | `Epoll` or `Portable` | `.dispatcher(Dispatcher)` |
-/// | `threads` | at least 1 | `.threads(usize)` |
+/// | `threads` | 1 to 4096 | `.threads(usize)` |
 /// | `name` | string | `.name(&str)` |
 /// | `log_level` | `Off`, `Error`, `Warn`, `Info`, `Debug` or `Trace` | `.log_level(LevelFilter)` |
 /// | `max_connections` | at least 1 | `.max_connections(usize)` |
-/// | `max_header_bytes` | at least 1 | `.max_header_bytes(usize)` |
-/// | `max_headers` | at least 1 | `.max_headers(usize)` |
+/// | `max_header_bytes` | at least 256 | `.max_header_bytes(usize)` |
+/// | `max_headers` | 1 to 512 | `.max_headers(usize)` |
 /// | `max_uri_bytes` | at least 1 | `.max_uri_bytes(usize)` |
 /// | `max_body_bytes` | at least 1 | `.max_body_bytes(usize)` |
 /// | `header_timeout_ms` | milliseconds | `.header_timeout(Duration)` |
@@ -119,12 +119,12 @@ pub fn http_server(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `port` | 1 to 65535 | `.port(u16)` |
 /// | `address` | IP address string, such as `"127.0.0.1"` | `.address(&str)` |
 /// | `dispatcher` | `Epoll` or `Portable` | `.dispatcher(Dispatcher)` |
-/// | `threads` | at least 1 | `.threads(usize)` |
+/// | `threads` | 1 to 4096 | `.threads(usize)` |
 /// | `name` | string | `.name(&str)` |
 /// | `log_level` | `Off`, `Error`, `Warn`, `Info`, `Debug` or `Trace` | `.log_level(LevelFilter)` |
 /// | `max_connections` | at least 1 | `.max_connections(usize)` |
 /// | `max_message_bytes` | at least 1 | `.max_message_bytes(usize)` |
-/// | `max_header_bytes` | at least 1 | `.max_header_bytes(usize)` |
+/// | `max_header_bytes` | at least 256 | `.max_header_bytes(usize)` |
 /// | `handshake_timeout_ms` | milliseconds | `.handshake_timeout(Duration)` |
 /// | `send_timeout_ms` | milliseconds | `.send_timeout(Duration)` |
 /// | `close_timeout_ms` | milliseconds | `.close_timeout(Duration)` |
@@ -143,8 +143,10 @@ pub fn http_server(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// of range (port 0 included: that is client mode), an address that is not
 /// an IP address, a missing `port`, or an item that is not a callback of the
 /// shapes above. A context argument or a hook of the wrong type is reported
-/// by rustc on that type or path. The runtime checks the rest when the server
-/// starts (`max_header_bytes` at least 256, timeouts longer than zero).
+/// by rustc on that type or path. Bounds the runtime sets (`threads`,
+/// `max_header_bytes`, `max_headers`) are checked at compile time against
+/// `guildenstern::limits`, the runtime's own definitions; the runtime checks
+/// the rest when the server starts (timeouts longer than zero).
 #[proc_macro_attribute]
 pub fn ws_server(attr: TokenStream, item: TokenStream) -> TokenStream {
     ws_server::expand(attr.into(), item.into()).into()

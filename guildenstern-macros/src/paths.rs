@@ -42,6 +42,8 @@ runtime_paths! {
     level_filter => LevelFilter,
     /// `std::time::Duration`, for the `*_ms` keys.
     duration => Duration,
+    /// The bounds on options and their `const fn` checks.
+    limits => limits,
 }
 
 #[cfg(test)]
@@ -58,6 +60,7 @@ mod tests {
             dispatcher(span),
             level_filter(span),
             duration(span),
+            limits(span),
         ]
         .map(|path| path.to_string().replace(' ', ""));
         for (path, item) in rendered.iter().zip(ALL) {

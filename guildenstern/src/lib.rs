@@ -27,6 +27,7 @@ mod context;
 pub mod dispatch;
 mod error;
 pub mod http;
+pub mod limits;
 pub mod ws;
 
 pub use context::{server, thesocket};
@@ -47,16 +48,44 @@ pub mod prelude {
     pub use log::LevelFilter;
 }
 
-/// Starts the listed servers (functions made by `#[http_server]`), handles
-/// SIGINT and SIGTERM, and blocks until every server has stopped.
+/// Starts the listed servers, handles SIGINT and SIGTERM, and blocks until
+/// every server has stopped.
+///
+/// Each server is a function made by `#[http_server]` or `#[ws_server]`,
+/// or a builder value ([`HttpServer`](http::HttpServer),
+/// [`WsServer`](ws::WsServer)), whose handlers may be closures that
+/// capture shared state:
+///
+/// ```no_run
+/// use guildenstern::prelude::*;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+///
+/// #[http_server(port = 8080)]
+/// fn hello() {
+///     reply("hello");
+/// }
+///
+/// fn main() {
+///     let hits = Arc::new(AtomicU64::new(0));
+///     let counter = HttpServer::new(move || {
+///         let n = hits.fetch_add(1, Ordering::Relaxed) + 1;
+///         reply(n.to_string());
+///     })
+///     .port(8081);
+///     guildenstern::serve![hello, counter];
+/// }
+/// ```
 ///
 /// When a server cannot start (a port in use, an invalid option), the reason
 /// is printed to standard error and the process exits with status 1; use
 /// [`serve`](fn@serve) to handle the error instead.
 #[macro_export]
 macro_rules! serve {
-    ($($server:path),+ $(,)?) => {
-        $crate::__private::serve_or_exit(::std::vec![$($crate::__private::boxed($server())),+])
+    ($($server:expr),+ $(,)?) => {
+        $crate::__private::serve_or_exit(::std::vec![
+            $($crate::__private::IntoStartable::into_startable($server)),+
+        ])
     };
 }
 
@@ -64,14 +93,34 @@ macro_rules! serve {
 pub mod __private {
     pub use crate::dispatch::Dispatcher;
     pub use crate::http::{Content, HttpServer};
+    pub use crate::limits;
     pub use crate::ws::WsServer;
     pub use log::LevelFilter;
     pub use std::time::Duration;
 
     use crate::dispatch::Startable;
 
-    pub fn boxed<S: Startable + 'static>(s: S) -> Box<dyn Startable> {
-        Box::new(s)
+    /// What `serve!` takes: a builder, or a function that makes one.
+    pub trait IntoStartable {
+        fn into_startable(self) -> Box<dyn Startable>;
+    }
+
+    impl<F: FnOnce() -> S, S: Startable + 'static> IntoStartable for F {
+        fn into_startable(self) -> Box<dyn Startable> {
+            Box::new(self())
+        }
+    }
+
+    impl IntoStartable for HttpServer {
+        fn into_startable(self) -> Box<dyn Startable> {
+            Box::new(self)
+        }
+    }
+
+    impl IntoStartable for WsServer {
+        fn into_startable(self) -> Box<dyn Startable> {
+            Box::new(self)
+        }
     }
 
     pub fn serve_or_exit(servers: Vec<Box<dyn Startable>>) {

@@ -1,7 +1,7 @@
 //! `gs-testserver`: an HTTP server in a process of its own, for the
 //! integration tests that need one (signals, a low descriptor limit).
 //!
-//! Usage: `gs-testserver [epoll|portable] [THREADS]`
+//! Usage: `gs-testserver [epoll|portable] [THREADS] [twice]`
 //!
 //! It binds 127.0.0.1 on a port chosen by the system, serves through
 //! [`guildenstern::serve`] (so SIGINT and SIGTERM stop it) and prints to
@@ -10,9 +10,15 @@
 //! - `thread start NAME` and `thread stop NAME` from the worker hooks;
 //! - `serve returned` when `serve` has returned, before exiting with 0.
 //!
+//! With `twice`, two servers each get a `serve` call of their own, on two
+//! threads (the second starts once the first announced its port); the
+//! process exits with 0 once both returned.
+//!
 //! Routes: `/stop` calls [`guildenstern::shutdown`] and answers `stopping`;
-//! anything else answers `hello`. Log records (level info and above) go to
-//! stderr through a small `log` backend of its own.
+//! `/stop-self` stops only this server and answers `stopping`; `/hang`
+//! prints `hanging` and answers only after a minute (a handler that holds
+//! a stop up); anything else answers `hello`. Log records (level info and
+//! above) go to stderr through a small `log` backend of its own.
 
 use guildenstern::prelude::*;
 use guildenstern::{Error, Startable};
@@ -37,13 +43,17 @@ impl log::Log for StderrLog {
 
 static LOGGER: StderrLog = StderrLog;
 
-/// Starts the HTTP server and announces its port, so the test can connect.
-struct Announced(HttpServer);
+/// Starts the HTTP server and announces its port, so the test can connect
+/// (and tells `started`, if given).
+struct Announced(HttpServer, Option<std::sync::mpsc::Sender<()>>);
 
 impl Startable for Announced {
     fn start_server(self: Box<Self>) -> Result<Server, Error> {
         let server = self.0.start()?;
         println!("listening {}", server.port());
+        if let Some(started) = self.1 {
+            let _ = started.send(());
+        }
         Ok(server)
     }
 }
@@ -56,6 +66,13 @@ fn handler() {
     if is_uri("/stop") {
         guildenstern::shutdown();
         reply("stopping");
+    } else if is_uri("/stop-self") {
+        guildenstern::server().stop();
+        reply("stopping");
+    } else if is_uri("/hang") {
+        println!("hanging");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        reply("hung");
     } else {
         reply("hello");
     }
@@ -82,15 +99,46 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let server = HttpServer::new(handler)
-        .name("testserver")
-        .address("127.0.0.1")
-        .any_port()
-        .dispatcher(dispatcher)
-        .threads(threads)
-        .on_thread_start(|| println!("thread start {}", thread_name()))
-        .on_thread_stop(|| println!("thread stop {}", thread_name()));
-    match guildenstern::serve(vec![Box::new(Announced(server))]) {
+    let twice = match args.next().as_deref() {
+        None => false,
+        Some("twice") => true,
+        Some(other) => {
+            eprintln!("gs-testserver: unknown mode {other:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = |name: &str| {
+        HttpServer::new(handler)
+            .name(name)
+            .address("127.0.0.1")
+            .any_port()
+            .dispatcher(dispatcher)
+            .threads(threads)
+            .on_thread_start(|| println!("thread start {}", thread_name()))
+            .on_thread_stop(|| println!("thread stop {}", thread_name()))
+    };
+    let first = if twice {
+        let (started, first_started) = std::sync::mpsc::channel();
+        let first = server("first");
+        let t = std::thread::spawn(move || serve_one(Announced(first, Some(started))));
+        if first_started.recv().is_err() {
+            return t.join().unwrap_or(ExitCode::FAILURE);
+        }
+        Some(t)
+    } else {
+        None
+    };
+    let code = serve_one(Announced(server("testserver"), None));
+    match first.map(|t| t.join()) {
+        Some(Ok(c)) if c == ExitCode::SUCCESS => code,
+        Some(_) => ExitCode::FAILURE,
+        None => code,
+    }
+}
+
+/// Serves one server; prints `serve returned` when `serve` returned.
+fn serve_one(server: Announced) -> ExitCode {
+    match guildenstern::serve(vec![Box::new(server)]) {
         Ok(()) => {
             println!("serve returned");
             ExitCode::SUCCESS

@@ -4,10 +4,13 @@
 #![allow(dead_code, unused_macros)]
 
 pub mod alloc;
+pub mod process;
 
 use guildenstern::prelude::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Turns each listed `fn name(Dispatcher)` into two tests, `epoll::name` and
@@ -217,4 +220,38 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::park_timeout(Duration::from_millis(5));
     }
     cond()
+}
+
+/// Sends `bytes` the way a client still sending an upload does, with the
+/// peer reading nothing yet: with a small send buffer (`SO_SNDBUF` 16 KiB,
+/// which also ends its growth by the kernel), as much as the buffers take
+/// at once (the peer's receive buffer fills: over 64 KiB on loopback), then
+/// the rest and the end of stream on a thread of its own, which returns how
+/// that went. Panics if the buffers took everything at once.
+pub fn send_beyond_the_buffers(stream: &TcpStream, bytes: Vec<u8>) -> JoinHandle<io::Result<()>> {
+    let size: libc::c_int = 16 * 1024;
+    // SAFETY: `size` is a valid c_int of the length given; the descriptor is
+    // borrowed from a live socket.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_SNDBUF: {}", io::Error::last_os_error());
+    stream.set_nonblocking(true).unwrap();
+    let mut sent = 0;
+    while let Ok(n) = (&*stream).write(&bytes[sent..]) {
+        sent += n;
+    }
+    stream.set_nonblocking(false).unwrap();
+    assert!(sent < bytes.len(), "the buffers took all {} bytes", sent);
+    let mut w = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        w.write_all(&bytes[sent..])?;
+        w.shutdown(Shutdown::Write)
+    })
 }

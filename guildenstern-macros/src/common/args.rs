@@ -27,6 +27,9 @@ pub(crate) trait Keys: Default {
     /// The attribute's words for messages, and its builder.
     const SPEC: Spec;
 
+    /// Every key's name, in declaration order.
+    const NAMES: &'static [&'static str];
+
     /// Parses one `key = value` entry into its slot.
     fn parse_entry(&mut self, input: ParseStream) -> syn::Result<()>;
 
@@ -81,6 +84,8 @@ macro_rules! keys {
         impl $crate::common::Keys for $args {
             const SPEC: $crate::common::Spec = $spec;
 
+            const NAMES: &'static [&'static str] = &[$(stringify!($key)),*];
+
             fn parse_entry(&mut self, input: syn::parse::ParseStream) -> syn::Result<()> {
                 let lookahead = input.lookahead1();
                 $(
@@ -96,7 +101,7 @@ macro_rules! keys {
                         );
                     }
                 )*
-                Err($crate::common::args::unknown_key(input, lookahead.error()))
+                Err($crate::common::args::unknown_key(input, lookahead.error(), Self::NAMES))
             }
 
             fn written(&self) -> &[&'static str] {
@@ -185,6 +190,20 @@ fn parse_value<V: Parse>(
     if fork.parse::<V>().is_ok() && (fork.is_empty() || fork.peek(Token![,])) {
         return input.parse();
     }
+    if input.peek(Token![|]) || input.peek(Token![||]) || input.peek(Token![move]) {
+        // A closure's parameters hold commas: its tokens are not entries.
+        let mut written = TokenStream::new();
+        while !input.is_empty() {
+            written.extend([input.parse::<TokenTree>()?]);
+        }
+        return Err(Error::new_spanned(
+            written,
+            format!(
+                "`{name}` expects {expected}, not a closure; name a function, \
+                 or give the closure to the builder method `.{name}(…)`"
+            ),
+        ));
+    }
     let written = skip_to_comma(input)?;
     let message = format!("`{name}` expects {expected}");
     Err(if written.is_empty() {
@@ -204,11 +223,84 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<TokenStream> {
     Ok(skipped)
 }
 
-/// The error for a token that is not a key: it names the token and lists
-/// the keys (`lookahead1`'s "expected one of" message).
-pub(crate) fn unknown_key(input: ParseStream, expected: Error) -> Error {
-    match input.cursor().ident() {
-        Some((ident, _)) => Error::new(ident.span(), format!("unknown key `{ident}`; {expected}")),
-        None => expected,
+/// The error for a token that is not a key: it names the token and the key
+/// it is likely a misspelling of, or else lists the keys (`lookahead1`'s
+/// "expected one of" message).
+pub(crate) fn unknown_key(input: ParseStream, expected: Error, names: &[&str]) -> Error {
+    let Some((ident, _)) = input.cursor().ident() else {
+        return expected;
+    };
+    let written = ident.to_string();
+    let message = match closest(&written, names) {
+        Some(name) => format!("unknown key `{written}`; did you mean `{name}`?"),
+        None => format!("unknown key `{written}`; {expected}"),
+    };
+    Error::new(ident.span(), message)
+}
+
+/// The name in `names` nearest to `written`, if it is near enough to be a
+/// misspelling: one or two edits, and no more than a quarter of its letters.
+fn closest<'a>(written: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|name| (edit_distance(written, name), *name))
+        .filter(|(d, name)| *d <= (name.len() / 4).clamp(1, 2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, name)| name)
+}
+
+/// The edit distance between `a` and `b` (insertions, deletions,
+/// substitutions and swaps of neighbours, each 1), by bytes: keys are ASCII.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // d[i][j]: the distance between a[..i] and b[..j].
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{closest, edit_distance};
+
+    #[test]
+    fn misspellings_find_their_key() {
+        assert_eq!(edit_distance("thread", "threads"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("prot", "port"), 1);
+        let names = [
+            "port",
+            "threads",
+            "max_header_bytes",
+            "max_headers",
+            "on_close",
+        ];
+        assert_eq!(closest("thread", &names), Some("threads"));
+        assert_eq!(closest("prot", &names), Some("port"));
+        assert_eq!(
+            closest("max_headers_bytes", &names),
+            Some("max_header_bytes")
+        );
+        assert_eq!(closest("onclose", &names), Some("on_close"));
+        assert_eq!(closest("workers", &names), None);
+        assert_eq!(closest("x", &names), None);
     }
 }

@@ -101,6 +101,31 @@ pub(crate) fn check_count(setting: Setting<LitInt>) -> syn::Result<Call> {
     Ok(setting.call(setting.name, Arg::Int(unsuffixed(value, lit))))
 }
 
+/// A count (at least 1) that the runtime also bounds: checked at compile
+/// time by its `limits::check` function, the runtime's own bound.
+fn check_bounded(setting: Setting<LitInt>, check: &'static str) -> syn::Result<Call> {
+    let call = check_count(setting)?;
+    let Arg::Int(lit) = call.arg else {
+        unreachable!("check_count makes an integer")
+    };
+    Ok(Call {
+        arg: Arg::Bounded { check, lit },
+        ..call
+    })
+}
+
+pub(crate) fn check_threads(setting: Setting<LitInt>) -> syn::Result<Call> {
+    check_bounded(setting, "threads")
+}
+
+pub(crate) fn check_header_bytes(setting: Setting<LitInt>) -> syn::Result<Call> {
+    check_bounded(setting, "header_bytes")
+}
+
+pub(crate) fn check_max_headers(setting: Setting<LitInt>) -> syn::Result<Call> {
+    check_bounded(setting, "max_headers")
+}
+
 /// `key_ms = n` → `.key(Duration::from_millis(n))`.
 pub(crate) fn check_millis(setting: Setting<LitInt>) -> syn::Result<Call> {
     let value = int_value(&setting, "u64")?;

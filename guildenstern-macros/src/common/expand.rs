@@ -43,6 +43,12 @@ pub(crate) enum Arg {
     Millis(Literal),
     /// A user function for a hook.
     Hook(Path),
+    /// An integer checked at compile time against the runtime's bounds:
+    /// `{ const N: usize = limits::check(n); N }`.
+    Bounded {
+        check: &'static str,
+        lit: Literal,
+    },
 }
 
 impl Handler {
@@ -117,6 +123,12 @@ impl ToTokens for Call {
             }
             Arg::Strs(strings) => quote_spanned!(self.span=> &[#(#strings),*]),
             Arg::Hook(path) => path.to_token_stream(),
+            Arg::Bounded { check, lit } => {
+                let span = lit.span();
+                let limits = paths::limits(span);
+                let check = Ident::new(check, span);
+                quote_spanned!(span=> { const N: usize = #limits::#check(#lit); N })
+            }
         };
         tokens.extend(quote_spanned!(self.span=> .#method(#arg)));
     }

@@ -48,6 +48,30 @@ impl Handler {
     }
 }
 
+/// What stands for an item that is no handler: for a fn, a fn of the same
+/// name and visibility returning the builder (so that `serve!` reports no
+/// second, confusing error), its body dropped; anything else unchanged.
+pub(super) fn stand_in(item: TokenStream, spec: &Spec) -> TokenStream {
+    match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(func)) => {
+            let ItemFn {
+                attrs, vis, sig, ..
+            } = func;
+            let name = &sig.ident;
+            let builder = (spec.builder)(name.span());
+            let attrs = attrs.iter().filter(|a| a.path().is_ident("doc"));
+            quote! {
+                #(#attrs)*
+                #[allow(unreachable_code)]
+                #vis fn #name() -> #builder {
+                    ::core::unreachable!("a handler with compile errors")
+                }
+            }
+        }
+        _ => item,
+    }
+}
+
 /// Reports every way `func`'s signature is not `fn name()` or
 /// `fn name(cx: Context)` with no or a `()` return type.
 fn check_signature(func: &ItemFn, spec: &Spec, errors: &mut Errors) {

@@ -5,8 +5,8 @@
 use syn::{Ident, LitInt, LitStr, Path};
 
 use super::checks::{
-    check_address, check_count, check_dispatcher, check_log_level, check_millis, hook_call,
-    str_call,
+    check_address, check_count, check_dispatcher, check_header_bytes, check_log_level,
+    check_millis, check_threads, hook_call, str_call,
 };
 use super::{Call, Setting};
 
@@ -36,11 +36,11 @@ macro_rules! shared_keys {
 shared_keys! {
     address: LitStr => "an IP address string, as in `address = \"127.0.0.1\"`", check_address;
     dispatcher: Ident => "one of `Epoll`, `Portable`", check_dispatcher;
-    threads: LitInt => "a thread count, as in `threads = 4`", check_count;
+    threads: LitInt => "a thread count, as in `threads = 4`", check_threads;
     name: LitStr => "a string, as in `name = \"api\"`", str_call;
     log_level: Ident => "one of `Off`, `Error`, `Warn`, `Info`, `Debug`, `Trace`", check_log_level;
     max_connections: LitInt => "an integer, as in `max_connections = 10000`", check_count;
-    max_header_bytes: LitInt => "a number of bytes, as in `max_header_bytes = 8192`", check_count;
+    max_header_bytes: LitInt => "a number of bytes, as in `max_header_bytes = 8192`", check_header_bytes;
     send_timeout_ms: LitInt => "milliseconds, as in `send_timeout_ms = 30000`", check_millis;
     shutdown_grace_ms: LitInt => "milliseconds, as in `shutdown_grace_ms = 5000`", check_millis;
     on_close: Path => "a path to a function, as in `on_close = log_close`", hook_call;

@@ -131,7 +131,9 @@ macro_rules! shared_tests {
                 accepts_every_shared_value,
                 accepts_values_in_invisible_groups,
                 type_errors_land_on_the_users_tokens,
-                on_error_emits_the_errors_and_the_untouched_item,
+                on_error_a_bad_handler_stands_in_as_a_builder_fn,
+                on_key_errors_the_handler_still_expands,
+                a_closure_value_is_one_error,
                 reports_each_shared_misuse_on_its_tokens,
                 a_duplicate_is_reported_on_the_second_key,
                 never_panics_on_odd_input,
@@ -159,7 +161,7 @@ pub(crate) fn expands_both_shapes<K: Keys>() {
             fn __gs_handler() { reply("hi"); }
             #builder::new(__gs_handler)
                 .port(8080)
-                .threads(4)
+                .threads({ const N: usize = ::guildenstern::__private::limits::threads(4); N })
         }
     };
     assert_eq!(out, expected.to_string());
@@ -229,12 +231,51 @@ pub(crate) fn type_errors_land_on_the_users_tokens<K: Keys>() {
     assert_eq!(at("__gs_handler").as_deref(), Some("hello"));
 }
 
-pub(crate) fn on_error_emits_the_errors_and_the_untouched_item<K: Keys>() {
-    let item = "#[inline] pub fn hello(cx: &mut Cx) -> u8 { reply(\"hi\"); 1 }";
+/// A fn that is no handler: the errors, then a fn of its name returning
+/// the builder, so that `serve!` reports nothing more.
+pub(crate) fn on_error_a_bad_handler_stands_in_as_a_builder_fn<K: Keys>() {
+    let builder = (K::SPEC.builder)(Span::call_site());
+    let item = "/// Doc.\n#[inline] pub fn hello(cx: &mut Cx) -> u8 { reply(\"hi\"); 1 }";
     let out = expand::<K>(tokens("port = 0"), tokens(item)).to_string();
     assert!(out.starts_with(":: core :: compile_error !"), "{out}");
-    assert!(out.ends_with(&tokens(item).to_string()), "{out}");
+    let stand_in = quote! {
+        #[doc = " Doc."]
+        #[allow(unreachable_code)]
+        pub fn hello() -> #builder {
+            ::core::unreachable!("a handler with compile errors")
+        }
+    };
+    assert!(out.ends_with(&stand_in.to_string()), "{out}");
     assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    // Not a fn at all: left as it is.
+    let out = expand::<K>(tokens("port = 1"), tokens("struct S;")).to_string();
+    assert!(out.ends_with("struct S ;"), "{out}");
+}
+
+/// A handler with a bad key: the error, then its expansion with the good keys.
+pub(crate) fn on_key_errors_the_handler_still_expands<K: Keys>() {
+    let builder = (K::SPEC.builder)(Span::call_site());
+    let out = expand::<K>(tokens("port = 8080, bogus = 1"), tokens(HELLO)).to_string();
+    assert!(out.starts_with(":: core :: compile_error !"), "{out}");
+    let expansion = quote! {
+        fn hello() -> #builder {
+            fn __gs_handler() { reply("hi"); }
+            #builder::new(__gs_handler).port(8080)
+        }
+    };
+    assert!(out.ends_with(&expansion.to_string()), "{out}");
+}
+
+/// A closure where a function path is expected is one error, not one per
+/// comma inside it; the keys after it are lost with it, the ones before not.
+pub(crate) fn a_closure_value_is_one_error<K: Keys>() {
+    let errors = errors::<K>(
+        "port = 1, on_close = |s, id, c, m| drop((s, id, c, m))",
+        HELLO,
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].0.contains("not a closure"), "{errors:?}");
+    assert!(errors[0].0.contains("`.on_close(…)`"), "{errors:?}");
 }
 
 const MISSING_PORT: &str = "`#[{attr}]` needs a port, as in `#[{attr}(port = {port})]`";

@@ -7,7 +7,9 @@ use syn::punctuated::Punctuated;
 use syn::{bracketed, Error, Ident, LitBool, LitInt, LitStr, Token};
 
 use super::HTTP;
-use crate::common::checks::{bool_call, check_choice, check_count, check_millis, check_port};
+use crate::common::checks::{
+    bool_call, check_choice, check_count, check_max_headers, check_millis, check_port,
+};
 use crate::common::{keys, Arg, Call, Errors, Setting};
 use crate::paths;
 
@@ -39,7 +41,7 @@ keys! {
     log_level;
     max_connections;
     max_header_bytes;
-    max_headers: LitInt => "an integer, as in `max_headers = 64`", check_count;
+    max_headers: LitInt => "an integer, as in `max_headers = 64`", check_max_headers;
     max_uri_bytes: LitInt => "a number of bytes, as in `max_uri_bytes = 4096`", check_count;
     max_body_bytes: LitInt => "a number of bytes, as in `max_body_bytes = 1048576`", check_count;
     header_timeout_ms: LitInt => "milliseconds, as in `header_timeout_ms = 5000`", check_millis;

@@ -25,6 +25,10 @@ pub enum CloseCause {
     HandlerPanicked,
     /// The server is shutting down.
     Shutdown,
+    /// A bug in the server itself (a panic outside any callback) was caught
+    /// while serving the connection; it cost that connection only, and was
+    /// logged at error level.
+    InternalError,
 }
 
 impl CloseCause {
@@ -53,6 +57,7 @@ impl fmt::Display for CloseCause {
             CloseCause::CloseCalled => "close called",
             CloseCause::HandlerPanicked => "handler panicked",
             CloseCause::Shutdown => "shutdown",
+            CloseCause::InternalError => "internal error",
         };
         f.write_str(s)
     }

@@ -4,7 +4,7 @@ use parking_lot::{Mutex, RwLock};
 use std::any::Any;
 use std::fmt;
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Identifies one connection of one server for as long as it is open.
@@ -96,6 +96,9 @@ pub(crate) struct Conn<S> {
     pub(crate) write_lock: Arc<Mutex<()>>,
     pub(crate) closed: AtomicBool,
     pub(crate) lingering: AtomicBool,
+    /// Bytes read and dropped while lingering, in all (only the thread
+    /// holding the state lock touches it).
+    pub(crate) drained: AtomicUsize,
     /// The armed deadline: its kind in the top byte, milliseconds since the
     /// server's epoch below (0: none). One word, so that kind and time are
     /// read and replaced together.
@@ -124,6 +127,7 @@ impl<S> Conn<S> {
             write_lock: Arc::new(Mutex::new(())),
             closed: AtomicBool::new(false),
             lingering: AtomicBool::new(false),
+            drained: AtomicUsize::new(0),
             deadline: AtomicU64::new(0),
             sched: AtomicU8::new(sched::IDLE),
             hangup: AtomicBool::new(false),
@@ -135,6 +139,12 @@ impl<S> Conn<S> {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Its last answer went out: it half-closed and drains what the peer
+    /// still sends, and answers nothing more.
+    pub(crate) fn is_lingering(&self) -> bool {
+        self.lingering.load(Ordering::SeqCst)
     }
 
     pub(crate) fn set_deadline(&self, kind: DeadlineKind, at_ms: u64) {

@@ -5,13 +5,15 @@ use super::backend::Backend;
 use super::conn::{Conn, ConnRef, DeadlineKind, SocketId, Table};
 use super::options::{OnThread, Options};
 use super::server::{Control, Server};
-use super::{CloseCause, Dispatcher, Flow, Protocol};
+use super::{panic_message, CloseCause, Dispatcher, Flow, Protocol};
 use crate::error::Error;
+use crate::limits::MAX_THREADS;
 use log::{Level, LevelFilter};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::io::{self, Read};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +25,15 @@ pub(crate) const WAKER: u64 = 1;
 
 /// How long a lingering close drains before it gives up.
 pub(crate) const LINGER: Duration = Duration::from_secs(2);
-/// How many bytes a lingering close drains before it gives up.
-const LINGER_BYTES: usize = 64 * 1024;
+/// How many bytes a lingering close drains, in all, before it gives up
+/// with a reset (every lingering close: after an HTTP answer that ends the
+/// connection, a WebSocket close, a stop). Time bounds it first on most
+/// links ([`LINGER`]); a peer still sending the rest of a large upload
+/// sees the answer unless it sends more than this.
+pub(crate) const LINGER_BYTES: usize = 64 << 20;
+/// Bytes a lingering close drains per turn, so that a peer sending without
+/// pause does not keep a worker (or the stop's farewell) from the others.
+pub(crate) const LINGER_STEP: usize = 256 * 1024;
 /// How long accepting pauses after the process ran out of descriptors.
 const ACCEPT_RETRY: Duration = Duration::from_millis(500);
 
@@ -64,9 +73,9 @@ impl DispatchConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if self.threads == 0 || self.threads > 4096 {
+        if self.threads == 0 || self.threads > MAX_THREADS {
             return Err(Error::Config(format!(
-                "threads must be 1..=4096, not {}",
+                "threads must be 1..={MAX_THREADS}, not {}",
                 self.threads
             )));
         }
@@ -457,9 +466,12 @@ impl<P: Protocol> Core<P> {
                 return Next::Closed;
             }
             let flow = if conn.lingering.load(Ordering::Acquire) {
-                drain_lingering(&conn.stream)
+                drain_lingering(conn)
             } else {
-                self.proto.on_ready(&Io { core: self, conn }, &mut st)
+                // A bug in the protocol code costs this connection, not the worker.
+                let io = Io { core: self, conn };
+                catch_unwind(AssertUnwindSafe(|| self.proto.on_ready(&io, &mut st)))
+                    .unwrap_or_else(|panic| self.internal_error(conn.id, &*panic))
             };
             if let Flow::Linger(cause, msg) = &flow {
                 // Set up under the state lock, so that no deadline armed
@@ -501,6 +513,20 @@ impl<P: Protocol> Core<P> {
                 self.serve_ready(conn)
             }
         }
+    }
+
+    /// Serving a connection panicked outside any callback: logged, and the
+    /// connection closes. A fuzzing build aborts, so that the fuzzer sees it.
+    fn internal_error(&self, id: SocketId, panic: &(dyn std::any::Any + Send)) -> Flow {
+        let what = panic_message(panic);
+        self.log(
+            Level::Error,
+            format_args!("internal error serving {id}: {what}"),
+        );
+        if cfg!(fuzzing) {
+            std::process::abort();
+        }
+        Flow::Close(CloseCause::InternalError, what)
     }
 
     pub(crate) fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
@@ -765,14 +791,22 @@ pub(crate) fn drain_input(mut stream: &TcpStream, budget: usize) -> Drained {
     }
 }
 
-/// Reads and drops what a peer still sends after the last answer.
-fn drain_lingering(stream: &TcpStream) -> Flow {
-    match drain_input(stream, LINGER_BYTES) {
-        Drained::Open(_) => Flow::Park,
-        Drained::Full(_) => Flow::Close(
+/// Reads and drops what a peer still sends after the last answer, up to
+/// [`LINGER_BYTES`] in all (counted across wake-ups), a step per turn.
+fn drain_lingering<S>(conn: &Conn<S>) -> Flow {
+    let so_far = conn.drained.load(Ordering::Relaxed);
+    let budget = LINGER_STEP.min(LINGER_BYTES.saturating_sub(so_far));
+    let (read, flow) = match drain_input(&conn.stream, budget) {
+        Drained::Open(n) => (n, Flow::Park),
+        Drained::Full(n) => (n, Flow::Yield),
+        Drained::Ended(flow) => return flow,
+    };
+    conn.drained.store(so_far + read, Ordering::Relaxed);
+    if so_far + read >= LINGER_BYTES {
+        return Flow::Close(
             CloseCause::ProtocolViolated,
             "kept sending after the last answer".into(),
-        ),
-        Drained::Ended(flow) => flow,
+        );
     }
+    flow
 }

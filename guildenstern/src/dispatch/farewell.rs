@@ -1,12 +1,13 @@
 //! The end of a stop, once the workers are gone: every connection still
 //! open gets what it is owed (answers a slow reader has not taken yet, a
-//! WebSocket close frame), then closes. A connection that was sent
+//! WebSocket close frame, the refusal of a request no worker served: the
+//! protocol's `on_shutdown`), then closes. A connection that was sent
 //! something, or has input left unread, half-closes and lingers first: a
 //! close with unread input, or with input still coming, is a reset, and a
 //! reset makes the peer discard what it has not read of our last bytes.
 //! All connections at once, on one poll, within the grace period.
 
-use super::core::{drain_input, Drained, LINGER};
+use super::core::{drain_input, Drained, LINGER, LINGER_BYTES, LINGER_STEP};
 use super::sys::{wait_many, Wait};
 use super::write::write_now;
 use super::{CloseCause, ConnRef, Core, Protocol};
@@ -15,12 +16,6 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Input read and dropped per connection, at most (time bounds it too).
-const DRAIN_BYTES: usize = 64 << 20;
-/// Input read per connection per turn, so that one fast sender does not
-/// keep the loop from the others or from its deadlines.
-const DRAIN_STEP: usize = 256 * 1024;
 
 /// One connection on its way out.
 struct Farewell<S> {
@@ -34,7 +29,10 @@ struct Farewell<S> {
     /// the end of its linger.
     until: Instant,
     lingering: bool,
-    /// Bytes read (and dropped) while lingering.
+    /// Bytes read (and dropped) while lingering, in all: with what a
+    /// worker drained before, at most [`LINGER_BYTES`] (a step per turn,
+    /// so that one fast sender does not keep the loop from the others or
+    /// from its deadlines).
     drained: usize,
 }
 
@@ -51,6 +49,7 @@ impl<P: Protocol> Core<P> {
                 Some(mut st) => self.proto.on_shutdown(&conn, &mut st),
                 None => None,
             };
+            let drained = conn.drained.load(Ordering::Relaxed);
             let f = Farewell {
                 conn,
                 owed: owed.is_some(),
@@ -58,7 +57,7 @@ impl<P: Protocol> Core<P> {
                 sent: 0,
                 until: grace_end,
                 lingering: false,
-                drained: 0,
+                drained,
             };
             left.extend(self.farewell_step(f, grace_end));
         }
@@ -118,7 +117,7 @@ impl<P: Protocol> Core<P> {
                 return Some(f);
             }
         }
-        let budget = DRAIN_STEP.min(DRAIN_BYTES.saturating_sub(f.drained));
+        let budget = LINGER_STEP.min(LINGER_BYTES.saturating_sub(f.drained));
         let read = match drain_input(&f.conn.stream, budget) {
             Drained::Open(n) | Drained::Full(n) => n,
             Drained::Ended(_) => {
@@ -127,7 +126,7 @@ impl<P: Protocol> Core<P> {
             }
         };
         f.drained += read;
-        if f.drained >= DRAIN_BYTES {
+        if f.drained >= LINGER_BYTES {
             self.say_goodbye(&f.conn);
             return None;
         }

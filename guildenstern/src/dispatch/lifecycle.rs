@@ -31,6 +31,13 @@ pub trait Startable {
 /// Starts every server, turns SIGINT and SIGTERM into [`shutdown`], and
 /// blocks until all of them have stopped.
 ///
+/// While a stop is under way (begun by a first signal or by [`shutdown`]),
+/// a further SIGINT or SIGTERM ends the process at once, by the signal's
+/// default action (a shell reports status 130 for SIGINT, 143 for SIGTERM):
+/// a second Ctrl-C does not wait for the grace period. `serve` may run on
+/// several threads at once; they share one signal handler, and the handlers
+/// found before the first are back once the last `serve` has returned.
+///
 /// # Errors
 /// The first server that cannot start; those started before it are stopped again.
 pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
@@ -57,8 +64,10 @@ pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
 
 /// Stops every server of the process: they stop accepting, let in-flight
 /// requests finish within their grace period, and [`serve`](fn@serve) returns.
-/// Callable from any thread, handlers included.
+/// Callable from any thread, handlers included. Once called, a SIGINT or
+/// SIGTERM that reaches [`serve`](fn@serve) ends the process at once.
 pub fn shutdown() {
+    signal::note_stop();
     let running: Vec<Server> = RUNNING.lock().clone();
     for s in running {
         s.stop();

@@ -33,6 +33,8 @@ mod options;
 mod portable;
 mod server;
 pub(crate) mod sys;
+#[cfg(test)]
+mod tests;
 mod timer;
 mod write;
 
@@ -41,7 +43,7 @@ pub use self::conn::{DeadlineKind, SocketId};
 pub use self::lifecycle::{serve, shutdown, Startable};
 pub use self::server::Server;
 
-pub(crate) use self::buffer::make_room;
+pub(crate) use self::buffer::{grow_within, INITIAL_BUFFER};
 pub(crate) use self::cause::panic_message;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
@@ -129,12 +131,20 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
         state: Option<&mut Self::State>,
     );
 
-    /// The server stops and the connection is about to close. Without
-    /// blocking, a last word may be written (WebSocket close 1001); returns
-    /// `Some` with the bytes still owed to the peer (answers a slow reader
-    /// has not taken, the rest of that last word) when the peer was sent
-    /// something it should get before the close: the stop writes them
-    /// within its grace period, then lingers for the peer's end.
+    /// The server stops and the connection is about to close (every worker
+    /// has ended, so no handler runs for it any more). Without blocking, a
+    /// last word may be written (WebSocket close 1001), and what the peer
+    /// sent before the stop that no worker served (its readiness came after
+    /// the workers' last wait, or it waits behind answers a slow reader has
+    /// not taken) must be answered here: the protocol reads what the socket
+    /// holds and refuses it (HTTP: 503 with `Connection: close`), since the
+    /// stop reads and drops whatever input is left after this call. Returns
+    /// `Some` with the bytes owed to the peer (answers a slow reader has
+    /// not taken, such a refusal, the rest of that last word) when the peer
+    /// was sent something it should get before the close: the stop writes
+    /// them within its grace period, then lingers for the peer's end.
+    /// Not called for a connection whose worker was still busy when the
+    /// grace period ended.
     fn on_shutdown(
         &self,
         _conn: &ConnRef<Self::State>,

@@ -92,9 +92,10 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish within the grace
     /// period, writes what clients are still owed (answers they have not
-    /// read, a WebSocket close 1001) and closes every connection, lingering
-    /// where a client sent input that was not read. Returns at once; see
-    /// [`Server::join`].
+    /// read, a WebSocket close 1001, a 503 with `Connection: close` for an
+    /// HTTP request that arrived but that no worker took before the stop)
+    /// and closes every connection, lingering where a client sent input
+    /// that was not read. Returns at once; see [`Server::join`].
     pub fn stop(&self) {
         self.inner.stop()
     }

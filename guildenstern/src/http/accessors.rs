@@ -54,6 +54,38 @@ pub fn starts_uri(prefix: &str) -> bool {
     with_http(|cx| cx.req.starts_uri(prefix))
 }
 
+/// The percent-decoded path, without the query, copied (see
+/// [`Request::path`]; [`is_path`] compares without a copy).
+pub fn path() -> String {
+    with_http(|cx| cx.req.path().into_owned())
+}
+
+/// Whether the percent-decoded path equals `path`.
+pub fn is_path(path: &str) -> bool {
+    with_http(|cx| cx.req.is_path(path))
+}
+
+/// The query as sent, without the `?`, copied; `None` when there is none.
+pub fn query() -> Option<String> {
+    with_http(|cx| cx.req.query().map(str::to_owned))
+}
+
+/// The decoded value of the first query parameter named `name`, copied
+/// (see [`Request::query_value`]).
+pub fn query_value(name: &str) -> Option<String> {
+    with_http(|cx| cx.req.query_value(name).map(|v| v.into_owned()))
+}
+
+/// Every query parameter, decoded, copied (see [`Request::query_pairs`]).
+pub fn query_pairs() -> Vec<(String, String)> {
+    with_http(|cx| {
+        cx.req
+            .query_pairs()
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect()
+    })
+}
+
 /// The method, copied.
 pub fn method() -> String {
     with_http(|cx| cx.req.method().to_owned())
@@ -64,7 +96,10 @@ pub fn is_method(method: &str) -> bool {
     with_http(|cx| cx.req.is_method(method))
 }
 
-/// A kept header field's value, copied (see the `headers` option).
+/// A kept header field's value, copied. Only the fields named in the
+/// `headers` option are kept (every one with `all_headers`): for any other
+/// name this is `None`, and the first such call on a worker is logged at
+/// debug level (see [`Request::header`]).
 pub fn header(name: &str) -> Option<String> {
     with_http(|cx| cx.req.header(name).map(str::to_owned))
 }
@@ -81,9 +116,18 @@ pub fn body() -> Vec<u8> {
 
 /// Lends the body (Compact) to `f` without copying. Inside `f` the reply
 /// functions work; other request accessors do not (read them before).
+///
+/// # Panics
+/// Besides as [`with_http`]: when called inside another `with_body`'s
+/// closure (that closure has the body already). In a handler, the panic is
+/// answered 500 and logged, as any other.
 pub fn with_body<R>(f: impl FnOnce(&[u8]) -> R) -> R {
     let lent = with_http(|cx| {
         let req = &mut cx.req;
+        assert!(
+            !req.lent,
+            "guildenstern: with_body was called inside with_body's closure; use the slice it lends"
+        );
         let (buf, range, into_body) = match req.body {
             Body::Buffered(a, b) => {
                 let range = req.st.start + a..req.st.start + b;
@@ -208,12 +252,19 @@ pub fn reply_start(code: u16, content_length: u64, headers: &[(&str, &str)]) {
 }
 
 /// Sends more of a response started with [`reply_start`].
-pub fn reply_more(bytes: impl AsRef<[u8]>) {
+///
+/// # Errors
+/// When the client is gone (stop streaming then), or on misuse; see
+/// [`Response::reply_more`](super::Response::reply_more).
+pub fn reply_more(bytes: impl AsRef<[u8]>) -> io::Result<()> {
     with_http(|cx| cx.response().reply_more(bytes.as_ref()))
 }
 
 /// Ends a response started with [`reply_start`].
-pub fn reply_finish() {
+///
+/// # Errors
+/// See [`Response::reply_finish`](super::Response::reply_finish).
+pub fn reply_finish() -> io::Result<()> {
     with_http(|cx| cx.response().reply_finish())
 }
 
@@ -223,11 +274,19 @@ pub fn reply_chunked_start(code: u16, headers: &[(&str, &str)]) {
 }
 
 /// Sends one chunk of a chunked response.
-pub fn reply_chunk(bytes: impl AsRef<[u8]>) {
+///
+/// # Errors
+/// When the client is gone (stop streaming then), or on misuse; see
+/// [`Response::reply_chunk`](super::Response::reply_chunk).
+pub fn reply_chunk(bytes: impl AsRef<[u8]>) -> io::Result<()> {
     with_http(|cx| cx.response().reply_chunk(bytes.as_ref()))
 }
 
 /// Ends a chunked response.
-pub fn reply_chunked_finish() {
+///
+/// # Errors
+/// When the client is gone; see
+/// [`Response::reply_chunked_finish`](super::Response::reply_chunked_finish).
+pub fn reply_chunked_finish() -> io::Result<()> {
     with_http(|cx| cx.response().reply_chunked_finish())
 }

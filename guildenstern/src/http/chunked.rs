@@ -4,8 +4,8 @@
 //! The decoder is a byte-level state machine that never buffers: body data is
 //! handed back as subslices of the caller's input, and everything else (size
 //! lines, extensions, line ends, trailers) is validated as it streams past.
-//! It is strict where lenient parsers have caused request smuggling (see
-//! `research/ecosystem-reliability.md` §2.1, rows 8 and 9):
+//! It is strict where lenient parsers have caused request smuggling
+//! (RFC 9112 §11.2; the cases are in `tests/http_conformance.rs`):
 //!
 //! - chunk-size is one or more hex digits and nothing else (no `0x`, sign,
 //!   `_` or leading whitespace), overflow-checked into a `u64`;

@@ -5,6 +5,7 @@ use super::head::MAX_HEADERS_LIMIT;
 use super::server::{HttpProto, HttpShared};
 use crate::dispatch::{self, builder_options, CloseCause, Options, Server, SocketId, Startable};
 use crate::error::Error;
+use crate::limits::MIN_HEADER_BYTES;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +41,33 @@ pub(crate) struct HttpConfig {
     pub(crate) send_timeout: Duration,
 }
 
+impl HttpConfig {
+    /// Whether the server keeps the header field `name` for `header(name)`.
+    pub(crate) fn keeps(&self, name: &str) -> bool {
+        self.all_headers || self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+}
+
+thread_local! {
+    /// Header names asked for but not kept, already logged on this thread.
+    static UNDECLARED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Logs, once per name and thread, that `header(name)` asked for a field
+/// the server does not keep.
+pub(crate) fn note_undeclared(name: &str) {
+    UNDECLARED.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            return;
+        }
+        seen.push(name.to_owned());
+        log::debug!(target: "guildenstern",
+            "header({name:?}) is always None: the server does not keep that field; \
+             name it in the `headers` option (or set `all_headers`)");
+    });
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
@@ -65,8 +93,10 @@ impl HttpConfig {
         if self.max_headers == 0 || self.max_headers > MAX_HEADERS_LIMIT {
             return err(format!("max_headers must be 1..={MAX_HEADERS_LIMIT}"));
         }
-        if self.max_header_bytes < 256 {
-            return err("max_header_bytes must be at least 256".into());
+        if self.max_header_bytes < MIN_HEADER_BYTES {
+            return err(format!(
+                "max_header_bytes must be at least {MIN_HEADER_BYTES}"
+            ));
         }
         if self.max_uri_bytes == 0 || self.max_body_bytes == 0 {
             return err("max_uri_bytes and max_body_bytes must be at least 1".into());

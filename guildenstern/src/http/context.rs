@@ -56,6 +56,13 @@ impl Http {
     /// Closes the current connection once the handler returns (after the
     /// response, if any, is written); the on-close callback gets `msg` with
     /// [`CloseCause::CloseCalled`].
+    ///
+    /// The answer says `Connection: close`, whether this is called before
+    /// or after replying, except where its head was already written when
+    /// this is called: after `reply_start` or `reply_chunked_start`, or a
+    /// `reply_with` body over 16 KiB. For those, call it before replying.
+    /// The close lingers: what the client still sends is read and dropped
+    /// for a short while, so that it can read the whole answer.
     pub fn close_socket(&mut self, msg: impl Into<String>) {
         self.close_socket_with(CloseCause::CloseCalled, msg);
     }
@@ -64,7 +71,7 @@ impl Http {
     /// cause the on-close callback will get (e.g. `SecurityThreatened` for a
     /// client the handler judged abusive).
     pub fn close_socket_with(&mut self, cause: CloseCause, msg: impl Into<String>) {
-        self.res.keep_alive = false;
+        self.res.close_after();
         self.close = Some((cause, msg.into()));
     }
 
@@ -95,6 +102,18 @@ impl Http {
     /// See [`Request::starts_uri`].
     pub fn starts_uri(&self, prefix: &str) -> bool {
         self.req.starts_uri(prefix)
+    }
+    /// See [`Request::path`].
+    pub fn path(&self) -> std::borrow::Cow<'_, str> {
+        self.req.path()
+    }
+    /// See [`Request::is_path`].
+    pub fn is_path(&self, path: &str) -> bool {
+        self.req.is_path(path)
+    }
+    /// See [`Request::query_value`].
+    pub fn query_value(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.req.query_value(name)
     }
     /// See [`Request::method`].
     pub fn method(&self) -> &str {

@@ -108,6 +108,16 @@ impl FusedIterator for FormFields<'_> {}
 /// Decodes one name or value: `+` to space, valid `%XX` escapes to bytes,
 /// then UTF-8 (lossy). Borrows when no byte needs changing.
 fn decode(raw: &[u8]) -> Cow<'_, str> {
+    percent_decode(raw, true)
+}
+
+/// Valid `%XX` escapes to bytes (and `+` to space if `plus_is_space`), then
+/// UTF-8 (lossy). Borrows when no byte needs changing.
+pub(crate) fn percent_decode(raw: &[u8], plus_is_space: bool) -> Cow<'_, str> {
+    let escape_at = |raw: &[u8], i: usize| match raw[i] {
+        b'+' if !plus_is_space => None,
+        _ => escape_at(raw, i),
+    };
     let Some(first) = (0..raw.len()).find(|&i| escape_at(raw, i).is_some()) else {
         return String::from_utf8_lossy(raw);
     };

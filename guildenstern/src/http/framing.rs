@@ -2,9 +2,9 @@
 //! (RFC 9112 §6, RFC 9110 §7.6.1 and §10.1.1), and the scan for the end of
 //! a request head.
 //!
-//! Every function here is pure, allocation-free and strict in the ways listed
-//! in `research/ecosystem-reliability.md` §2.1: a value that two parsers
-//! could read differently is an error, never a guess.
+//! Every function here is pure, allocation-free and strict where request
+//! smuggling lives (RFC 9112 §6.3, §11.2): a value that two parsers could
+//! read differently is an error, never a guess.
 
 /// Parses a `Content-Length` value: ASCII digits only, at least one,
 /// overflow-checked; no sign, no spaces, no list (`"5, 5"` is an error).

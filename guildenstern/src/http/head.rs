@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 /// The most header fields a server can be configured to accept.
-pub(crate) const MAX_HEADERS_LIMIT: usize = 512;
+pub(crate) const MAX_HEADERS_LIMIT: usize = crate::limits::MAX_HEADERS;
 
 /// A byte range within the request (offsets from the request's first byte).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

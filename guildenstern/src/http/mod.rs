@@ -12,6 +12,7 @@ mod request;
 pub(crate) mod response;
 mod server;
 pub(crate) mod status;
+mod target;
 
 pub use accessors::*;
 pub use config::{Content, HttpServer};

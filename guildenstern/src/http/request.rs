@@ -106,6 +106,40 @@ impl Request {
         self.uri().starts_with(prefix)
     }
 
+    /// The path of the request target, percent-decoded (`%2F` becomes `/`,
+    /// `+` stays a plus), without the query; borrowed when nothing needed
+    /// decoding. Route on [`raw_path`](Self::raw_path) where an encoded
+    /// slash must stay distinct from a separator.
+    pub fn path(&self) -> std::borrow::Cow<'_, str> {
+        super::target::path(self.uri())
+    }
+
+    /// The path of the request target as sent, without the query.
+    pub fn raw_path(&self) -> &str {
+        super::target::raw_path(self.uri())
+    }
+
+    /// Whether the decoded path equals `path` (no copy unless it has escapes).
+    pub fn is_path(&self, path: &str) -> bool {
+        self.path() == path
+    }
+
+    /// The query as sent, without the `?`; `None` when the target has none.
+    pub fn query(&self) -> Option<&str> {
+        super::target::query(self.uri())
+    }
+
+    /// The decoded value of the first query parameter named `name` (`+` is
+    /// a space, `%XX` a byte), as for a form; borrowed when nothing needed decoding.
+    pub fn query_value(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        super::target::query_value(self.uri(), name)
+    }
+
+    /// Every query parameter, decoded, in order.
+    pub fn query_pairs(&self) -> super::form::FormFields<'_> {
+        super::target::query_pairs(self.uri())
+    }
+
     /// The method, e.g. `GET`.
     pub fn method(&self) -> &str {
         if !self.cfg.parse_request_line {
@@ -124,15 +158,26 @@ impl Request {
         self.head.minor
     }
 
-    /// The value of a header field the server keeps (see the `headers` and
-    /// `all_headers` options), by case-insensitive name; the first one if repeated.
+    /// The value of a header field the server keeps, by case-insensitive
+    /// name; the first one if repeated.
+    ///
+    /// Only the fields named by the `headers` option are kept (all of them
+    /// with `all_headers`): for any other name this is `None` even when the
+    /// client sent the field. Asking for a name the server does not keep is
+    /// logged at debug level, once per name and worker thread, as the
+    /// likely cause of a surprising `None`.
     pub fn header(&self, name: &str) -> Option<&str> {
         let b = self.bytes();
-        self.head
+        let found = self
+            .head
             .fields
             .iter()
             .find(|(n, _)| eq_ignore_case(&b[n.range()], name.as_bytes()))
-            .map(|(_, v)| std::str::from_utf8(&b[v.range()]).unwrap_or(""))
+            .map(|(_, v)| std::str::from_utf8(&b[v.range()]).unwrap_or(""));
+        if found.is_none() && !self.cfg.keeps(name) {
+            super::config::note_undeclared(name);
+        }
+        found
     }
 
     /// Every header field the server keeps, in order.

@@ -49,6 +49,11 @@ pub struct Response {
     pub(crate) send_timeout: Duration,
     /// The first write error; later writes are skipped.
     pub(crate) failed: Option<(CloseCause, String)>,
+    /// What the streaming calls return once `failed` is set (meaningless before).
+    failed_kind: io::ErrorKind,
+    /// Where the current answer's head starts in `out`, while none of `out`
+    /// was written since it was put there: the head can still change.
+    head_at: Option<usize>,
     /// Shared with the request: a streamed body is not read whole yet.
     pub(crate) body_unread: Rc<Cell<bool>>,
     /// The server answering (none in unit tests).
@@ -67,6 +72,8 @@ impl Response {
             conn: None,
             send_timeout,
             failed: None,
+            failed_kind: io::ErrorKind::Other,
+            head_at: None,
             body_unread,
             server: None,
         }
@@ -88,24 +95,26 @@ impl Response {
     }
 
     /// Answers with a status, a body and header fields (`("Location", "/")`).
+    ///
     /// Fields whose name or value could break the framing (CR, LF, a colon or
-    /// space in the name) are dropped with an error logged.
+    /// space in the name) are dropped with an error logged. The framing
+    /// fields `Content-Length`, `Transfer-Encoding` and `Connection` are the
+    /// server's: given here they are dropped, with a debug message (end the
+    /// connection with [`Http::close_socket`](super::Http::close_socket)).
+    /// A 204 or 304 answer carries neither a body nor a Content-Length: `body`
+    /// is dropped (for a 304 that names the length of the selected
+    /// representation, see [`reply_start`](Self::reply_start)).
     pub fn reply_with(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
         if !self.begin(code) {
             return;
         }
         let bodyless = is_bodyless(code);
-        self.write_head(
-            code,
-            headers,
-            if bodyless {
-                None
-            } else {
-                Some(body.len() as u64)
-            },
-            false,
-        );
+        let length = (!bodyless).then_some(body.len() as u64);
+        self.write_head(code, headers, length, false);
         self.state = ReplyState::Done;
+        if bodyless && !body.is_empty() {
+            log::debug!(target: "guildenstern", "a {code} answer has no body; {} bytes dropped", body.len());
+        }
         if self.head_only || bodyless || body.is_empty() {
             return;
         }
@@ -122,36 +131,52 @@ impl Response {
     }
 
     /// Starts a response whose body of `content_length` bytes follows in
-    /// [`reply_more`](Self::reply_more) calls.
+    /// [`reply_more`](Self::reply_more) calls. Header fields as in
+    /// [`reply_with`](Self::reply_with).
+    ///
+    /// A 204 answer carries no body and no Content-Length. A 304 answer
+    /// carries no body but keeps this Content-Length: RFC 9110 §8.6 allows it
+    /// when it is the length a 200 answer to the same request would have (a
+    /// cache may use it), and no other value may be given. As for a HEAD
+    /// request, `reply_more` then drops what it gets and returns `Ok`.
     pub fn reply_start(&mut self, code: u16, content_length: u64, headers: &[(&str, &str)]) {
         if !self.begin(code) {
             return;
         }
-        self.write_head(code, headers, Some(content_length), false);
-        self.state = if self.head_only {
+        let bodyless = is_bodyless(code);
+        let length = (code == 304 || !bodyless).then_some(content_length);
+        self.write_head(code, headers, length, false);
+        self.state = if self.head_only || bodyless || content_length == 0 {
             ReplyState::Done
         } else {
             ReplyState::Known(content_length)
         };
-        if matches!(self.state, ReplyState::Known(0)) {
-            self.state = ReplyState::Done;
-        }
         self.flush();
     }
 
     /// Sends more of a body started with [`reply_start`](Self::reply_start).
-    /// Bytes beyond the announced length are refused (logged and dropped).
-    pub fn reply_more(&mut self, bytes: &[u8]) {
-        if self.head_only && self.state == ReplyState::Done {
-            return;
+    ///
+    /// # Errors
+    /// When the client is gone: the connection broke (`BrokenPipe`,
+    /// `ConnectionReset`, …) or the client read nothing for the send timeout
+    /// (`TimedOut`). Nothing more is sent then, every later call returns the
+    /// same kind of error at once, and the connection closes after the
+    /// handler: a handler streaming a large body stops at the first error.
+    /// `InvalidInput` (logged, the bytes dropped) without a `reply_start`
+    /// before, or for bytes beyond the announced length. For a HEAD request
+    /// and for 204 and 304 answers the bytes are dropped and `Ok` returned.
+    pub fn reply_more(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.gone()?;
+        if self.drops_body() {
+            return Ok(());
         }
         let ReplyState::Known(left) = self.state else {
             log::error!(target: "guildenstern", "reply_more without reply_start");
-            return;
+            return Err(io::ErrorKind::InvalidInput.into());
         };
         if bytes.len() as u64 > left {
             log::error!(target: "guildenstern", "reply_more: {} bytes but only {left} announced", bytes.len());
-            return;
+            return Err(io::ErrorKind::InvalidInput.into());
         }
         self.flush_with(bytes);
         let left = left - bytes.len() as u64;
@@ -160,33 +185,44 @@ impl Response {
         } else {
             ReplyState::Known(left)
         };
+        self.gone()
     }
 
-    /// Ends a body started with [`reply_start`](Self::reply_start). If fewer
-    /// bytes were sent than announced, the connection closes (the client
+    /// Ends a body started with [`reply_start`](Self::reply_start) (the
+    /// server ends it after the handler otherwise).
+    ///
+    /// # Errors
+    /// As [`reply_more`](Self::reply_more); `InvalidInput` when fewer bytes
+    /// were sent than announced: the connection then closes (the client
     /// would otherwise wait for them).
-    pub fn reply_finish(&mut self) {
+    pub fn reply_finish(&mut self) -> io::Result<()> {
         if let ReplyState::Known(left) = self.state {
-            log::warn!(target: "guildenstern", "reply_finish with {left} announced bytes unsent; closing");
             self.keep_alive = false;
-            self.failed
-                .get_or_insert((CloseCause::CloseCalled, "incomplete reply".into()));
+            if self.failed.is_none() {
+                log::warn!(target: "guildenstern", "reply_finish with {left} announced bytes unsent; closing");
+                self.failed = Some((CloseCause::CloseCalled, "incomplete reply".into()));
+                self.failed_kind = io::ErrorKind::InvalidInput;
+            }
         }
         self.state = ReplyState::Done;
         self.flush();
+        self.gone()
     }
 
     /// Starts a chunked response (HTTP/1.1; for HTTP/1.0 the body is sent
-    /// as is and the connection closes after it).
+    /// as is and the connection closes after it). Header fields as in
+    /// [`reply_with`](Self::reply_with). A 204 or 304 answer carries no
+    /// body: the chunks are dropped and no `Transfer-Encoding` is sent.
     pub fn reply_chunked_start(&mut self, code: u16, headers: &[(&str, &str)]) {
         if !self.begin(code) {
             return;
         }
-        if self.minor == 0 {
+        let bodyless = is_bodyless(code);
+        if self.minor == 0 && !bodyless {
             self.keep_alive = false;
         }
-        self.write_head(code, headers, None, self.minor == 1);
-        self.state = if self.head_only {
+        self.write_head(code, headers, None, self.minor == 1 && !bodyless);
+        self.state = if self.head_only || bodyless {
             ReplyState::Done
         } else {
             ReplyState::Chunked
@@ -195,15 +231,21 @@ impl Response {
     }
 
     /// Sends one chunk (an empty slice sends nothing).
-    pub fn reply_chunk(&mut self, bytes: &[u8]) {
+    ///
+    /// # Errors
+    /// As [`reply_more`](Self::reply_more): the client is gone, or
+    /// `InvalidInput` without a `reply_chunked_start` before.
+    pub fn reply_chunk(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.gone()?;
         if self.state != ReplyState::Chunked {
-            if !self.head_only {
-                log::error!(target: "guildenstern", "reply_chunk without reply_chunked_start");
+            if self.drops_body() {
+                return Ok(());
             }
-            return;
+            log::error!(target: "guildenstern", "reply_chunk without reply_chunked_start");
+            return Err(io::ErrorKind::InvalidInput.into());
         }
         if bytes.is_empty() {
-            return;
+            return Ok(());
         }
         if self.minor == 1 {
             write_hex(&mut self.out, bytes.len());
@@ -212,18 +254,69 @@ impl Response {
         } else {
             self.flush_with(bytes);
         }
+        self.gone()
     }
 
-    /// Ends a chunked response.
-    pub fn reply_chunked_finish(&mut self) {
-        if self.state != ReplyState::Chunked {
+    /// Ends a chunked response (the server ends it after the handler otherwise).
+    ///
+    /// # Errors
+    /// As [`reply_chunk`](Self::reply_chunk), when the client is gone.
+    pub fn reply_chunked_finish(&mut self) -> io::Result<()> {
+        if self.state == ReplyState::Chunked {
+            if self.minor == 1 {
+                self.out.extend_from_slice(b"0\r\n\r\n");
+            }
+            self.state = ReplyState::Done;
+            self.flush();
+        }
+        self.gone()
+    }
+
+    /// The error the streaming calls return once a write failed.
+    fn gone(&self) -> io::Result<()> {
+        match self.failed {
+            None => Ok(()),
+            Some(_) => Err(self.failed_kind.into()),
+        }
+    }
+
+    /// A complete answer that takes no body bytes (HEAD, 204, 304) was started.
+    fn drops_body(&self) -> bool {
+        self.state == ReplyState::Done && (self.head_only || is_bodyless(self.status))
+    }
+
+    /// The connection closes after this answer: it says `Connection: close`,
+    /// also when its head is still in the batch buffer. A head already
+    /// written cannot change (a streamed answer, a body over 16 KiB).
+    pub(crate) fn close_after(&mut self) {
+        let was_open = std::mem::replace(&mut self.keep_alive, false);
+        if !was_open || self.state == ReplyState::None {
+            // The head, when it comes, says it.
             return;
         }
-        if self.minor == 1 {
-            self.out.extend_from_slice(b"0\r\n\r\n");
-        }
-        self.state = ReplyState::Done;
-        self.flush();
+        let head = self
+            .head_at
+            .filter(|&at| {
+                self.out
+                    .get(at..)
+                    .is_some_and(|h| h.starts_with(b"HTTP/1."))
+            })
+            .and_then(|at| {
+                let end = self.out[at..].windows(4).position(|w| w == b"\r\n\r\n")?;
+                Some(at + end + 2)
+            });
+        let Some(end) = head else {
+            log::debug!(target: "guildenstern", "closing after an answer whose head was written without Connection: close");
+            return;
+        };
+        const KEEP_ALIVE: &[u8] = b"Connection: keep-alive\r\n";
+        let from = if self.out[..end].ends_with(KEEP_ALIVE) {
+            end - KEEP_ALIVE.len()
+        } else {
+            end
+        };
+        self.out
+            .splice(from..end, b"Connection: close\r\n".iter().copied());
     }
 
     fn begin(&mut self, code: u16) -> bool {
@@ -255,6 +348,7 @@ impl Response {
             // or the server closes every connection after this answer.
             self.keep_alive = false;
         }
+        self.head_at = Some(self.out.len());
         let out = &mut self.out;
         out.extend_from_slice(if self.minor == 0 {
             b"HTTP/1.0 "
@@ -282,6 +376,10 @@ impl Response {
                 log::error!(target: "guildenstern", "header field {name:?} dropped: invalid name or value");
                 continue;
             }
+            if is_framing_field(name) {
+                log::debug!(target: "guildenstern", "header field {name:?} dropped: the server writes the framing fields");
+                continue;
+            }
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.as_bytes());
@@ -302,6 +400,7 @@ impl Response {
     /// does not read cannot make the server hold large answers for it.
     /// A write error is kept in `failed` (the rest is dropped).
     pub(crate) fn write_now(&mut self, tail: &[u8]) -> bool {
+        self.head_at = None;
         let Some(conn) = self.conn.as_ref().filter(|_| self.failed.is_none()) else {
             self.out.clear();
             return true;
@@ -345,6 +444,7 @@ impl Response {
         } else {
             CloseCause::ConnectionLost
         };
+        self.failed_kind = e.kind();
         self.failed = Some((cause, format!("writing response: {e}")));
     }
 
@@ -359,6 +459,7 @@ impl Response {
 
     /// Writes the batch buffer followed by `a` and `b`, in as few writes as the socket allows.
     fn flush_with_parts(&mut self, a: &[u8], b: &[u8]) {
+        self.head_at = None;
         if self.out.is_empty() && a.is_empty() && b.is_empty() {
             return;
         }
@@ -377,6 +478,14 @@ impl Response {
 /// Statuses whose responses carry no body and no Content-Length.
 fn is_bodyless(code: u16) -> bool {
     code == 204 || code == 304 || (100..200).contains(&code)
+}
+
+/// Fields that frame the message (RFC 9112 §6.1, §6.3) or say whether the
+/// connection goes on: the server writes them.
+fn is_framing_field(name: &str) -> bool {
+    ["content-length", "transfer-encoding", "connection"]
+        .iter()
+        .any(|f| name.eq_ignore_ascii_case(f))
 }
 
 fn valid_field(name: &str, value: &str) -> bool {
@@ -472,6 +581,73 @@ mod tests {
         assert!(t.contains("Location: /a\r\n"));
         assert!(!t.contains("Injected"));
         assert!(!t.contains("Bad Name"));
+    }
+
+    #[test]
+    fn close_after_a_reply_patches_its_head() {
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
+        r.reply("first");
+        r.state = ReplyState::None;
+        r.reply_with(200, b"hi", &[("X-A", "1")]);
+        r.close_after();
+        let t = text(&r);
+        assert_eq!(t.matches("Connection: close\r\n").count(), 1, "{t}");
+        assert!(t.ends_with("X-A: 1\r\nConnection: close\r\n\r\nhi"), "{t}");
+        // The earlier answer in the batch is untouched.
+        assert!(t.contains("Content-Length: 5\r\n\r\nfirst"), "{t}");
+
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
+        r.minor = 0;
+        r.reply("x");
+        r.close_after();
+        let t = text(&r);
+        assert!(!t.contains("keep-alive"), "{t}");
+        assert!(t.ends_with("Connection: close\r\n\r\nx"), "{t}");
+    }
+
+    #[test]
+    fn framing_fields_and_bodyless_statuses() {
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
+        r.reply_with(
+            200,
+            b"ab",
+            &[
+                ("content-LENGTH", "9"),
+                ("Transfer-Encoding", "chunked"),
+                ("Connection", "x"),
+            ],
+        );
+        let t = text(&r);
+        assert!(t.ends_with("\r\nContent-Length: 2\r\n\r\nab"), "{t}");
+        assert_eq!(
+            t.to_ascii_lowercase().matches("content-length").count(),
+            1,
+            "{t}"
+        );
+        assert!(!t.contains("chunked") && !t.contains("Connection"), "{t}");
+
+        // Body bytes for a 304 or 204 are dropped, not an error (the heads
+        // are flushed here, without a connection: see the integration tests).
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
+        r.reply_start(304, 7, &[]);
+        assert!(r.reply_more(b"abc").is_ok());
+        assert!(r.reply_finish().is_ok());
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
+        r.reply_chunked_start(204, &[]);
+        assert!(r.reply_chunk(b"abc").is_ok());
+        assert!(r.reply_chunked_finish().is_ok());
+    }
+
+    #[test]
+    fn misuse_is_an_error() {
+        let mut r = Response::new(Duration::from_secs(1), Rc::default());
+        let kind = |e: io::Result<()>| e.unwrap_err().kind();
+        assert_eq!(kind(r.reply_more(b"a")), io::ErrorKind::InvalidInput);
+        assert_eq!(kind(r.reply_chunk(b"a")), io::ErrorKind::InvalidInput);
+        r.reply_start(200, 2, &[]);
+        assert_eq!(kind(r.reply_more(b"abc")), io::ErrorKind::InvalidInput);
+        assert!(r.reply_more(b"a").is_ok());
+        assert_eq!(kind(r.reply_finish()), io::ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::framing::find_head_end;
 use super::head::{self, Framing, Reject};
 use super::request::{Body, Request, Stream, StreamKind};
 use super::response::{ReplyState, Response, FLUSH_LIMIT};
-use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
+use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
     write_now, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
@@ -23,9 +23,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The read buffer a connection starts with; it grows for larger requests
-/// and shrinks back after them.
-const INITIAL_BUFFER: usize = 4096;
 /// Limits on chunk extensions and trailers of chunked bodies.
 const CHUNK_META_LIMIT: usize = 16 * 1024;
 
@@ -101,10 +98,10 @@ impl HttpState {
         &self.buf[self.start..self.filled]
     }
 
-    /// Makes room so that `need` bytes from `start` fit: moves the request to
-    /// the front, and grows the buffer (the caller checked the limits).
-    fn reserve(&mut self, need: usize) {
-        make_room(&mut self.buf, &mut self.start, &mut self.filled, need);
+    /// The buffer is full: makes room for more of the current request, up
+    /// to `limit` bytes of it; false when that many are buffered already.
+    fn grow(&mut self, limit: usize) -> bool {
+        grow_within(&mut self.buf, &mut self.start, &mut self.filled, limit)
     }
 
     /// Drops the current request's bytes.
@@ -173,9 +170,11 @@ impl Protocol for HttpProto {
     }
 
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut HttpState) -> Flow {
-        let Some(mut cx) = CX.with(|c| c.borrow_mut().take()) else {
-            return Flow::Close(CloseCause::NetError, "worker has no HTTP context".into());
-        };
+        // Missing only if serving a connection panicked (that connection
+        // was closed): the worker goes on with a new one.
+        let mut cx = CX
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| self.worker_context(&io.core.server()));
         std::mem::swap(&mut cx.req.st, state);
         cx.req.conn = Some(io.conn.clone());
         cx.res.conn = Some(io.conn.clone());
@@ -228,27 +227,27 @@ impl Protocol for HttpProto {
         }
     }
 
-    fn on_shutdown(&self, _conn: &ConnRef<HttpState>, state: &mut HttpState) -> Option<Vec<u8>> {
+    fn on_shutdown(&self, conn: &ConnRef<HttpState>, state: &mut HttpState) -> Option<Vec<u8>> {
         // Answers waiting for a slow reader: the stop writes them.
-        state.unsent.take().map(|unsent| {
+        let mut ends = false;
+        let mut owed = state.unsent.take().map(|unsent| {
+            ends = unsent.then.is_some();
             let mut rest = unsent.out;
             rest.drain(..unsent.sent);
             rest
-        })
+        });
+        if !ends && !conn.is_lingering() {
+            if let Some(refusal) = refuse_unserved(&conn.stream, state) {
+                owed.get_or_insert_with(Vec::new)
+                    .extend_from_slice(&refusal);
+            }
+        }
+        owed
     }
 
     fn thread_start(&self, server: &Server) {
-        let body_unread = Rc::new(Cell::new(false));
-        let mut res = Response::new(self.cfg.send_timeout, body_unread.clone());
-        res.server = Some(server.clone());
-        let cx = Http {
-            req: Request::new(self.cfg.clone(), body_unread),
-            res,
-            server: server.clone(),
-            close: None,
-            in_handler: false,
-        };
-        CX.with(|c| *c.borrow_mut() = Some(Box::new(cx)));
+        let cx = self.worker_context(server);
+        CX.with(|c| *c.borrow_mut() = Some(cx));
         crate::context::enter_thread(server);
     }
 
@@ -259,6 +258,20 @@ impl Protocol for HttpProto {
 }
 
 impl HttpProto {
+    /// A worker's context, with no connection in it.
+    fn worker_context(&self, server: &Server) -> Box<Http> {
+        let body_unread = Rc::new(Cell::new(false));
+        let mut res = Response::new(self.cfg.send_timeout, body_unread.clone());
+        res.server = Some(server.clone());
+        Box::new(Http {
+            req: Request::new(self.cfg.clone(), body_unread),
+            res,
+            server: server.clone(),
+            close: None,
+            in_handler: false,
+        })
+    }
+
     /// Serves what the socket has: every complete request in order, then
     /// parks the connection, or closes it.
     fn drive(&self, io: &Io<'_, Self>, mut cx: Box<Http>) -> (Box<Http>, Flow) {
@@ -439,16 +452,14 @@ impl HttpProto {
             } => head_len + 2 * CHUNK_META_LIMIT,
             _ => self.cfg.max_header_bytes,
         };
-        let used = st.filled - st.start;
-        if used >= limit {
-            return Err(if matches!(st.phase, Phase::Body { .. }) {
-                too_large("request body too large")
-            } else {
-                head_too_large(st.pending())
-            });
+        if st.grow(limit) {
+            return Ok(());
         }
-        st.reserve((used * 2).clamp(INITIAL_BUFFER, limit));
-        Ok(())
+        Err(if matches!(st.phase, Phase::Body { .. }) {
+            too_large("request body too large")
+        } else {
+            head_too_large(st.pending())
+        })
     }
 
     /// Looks at the buffered bytes: a complete request, not yet, or a refusal.
@@ -629,11 +640,10 @@ impl HttpProto {
                 Level::Error,
                 format_args!("handler panicked on {}: {what}", io.id()),
             );
+            cx.close_socket_with(CloseCause::HandlerPanicked, what);
             if cx.res.state == ReplyState::None {
-                cx.res.keep_alive = false;
                 cx.res.reply_code(500);
             }
-            cx.close = Some((CloseCause::HandlerPanicked, what));
         } else {
             match cx.res.state {
                 ReplyState::None => {
@@ -649,8 +659,13 @@ impl HttpProto {
                         cx.res.reply_code(500);
                     }
                 }
-                ReplyState::Chunked => cx.res.reply_chunked_finish(),
-                ReplyState::Known(_) => cx.res.reply_finish(),
+                // A failure is kept in `res.failed`: the connection closes.
+                ReplyState::Chunked => {
+                    let _ = cx.res.reply_chunked_finish();
+                }
+                ReplyState::Known(_) => {
+                    let _ = cx.res.reply_finish();
+                }
                 ReplyState::Done => {}
             }
         }
@@ -669,8 +684,11 @@ impl HttpProto {
         if let Some((cause, msg)) = cx.res.failed.take() {
             return Some(Flow::Close(cause, msg));
         }
+        // An answer that ends the connection is followed by a lingering
+        // close, as a refusal is: requests the client sent meanwhile would
+        // turn a close at once into a reset, which can discard the answer.
         if let Some((cause, msg)) = cx.close.take() {
-            return Some(Flow::Close(cause, msg));
+            return Some(Flow::Linger(cause, msg));
         }
         if !body_complete {
             return Some(Flow::Linger(
@@ -678,14 +696,17 @@ impl HttpProto {
                 "request body left unread".into(),
             ));
         }
-        if io.stopping() {
+        if io.stopping() && !cx.res.keep_alive {
             // Lingering: requests the client pipelined behind this one and
             // we did not read would turn the close into a reset, and a reset
-            // can discard answers the client has not read yet.
+            // can discard answers the client has not read yet. (An answer
+            // begun before the stop did not say `Connection: close`: the
+            // connection goes on, so that what the client sent behind it is
+            // answered, by a worker or by the stop's refusal.)
             return Some(Flow::Linger(CloseCause::Shutdown, "server stopping".into()));
         }
         if !cx.res.keep_alive {
-            return Some(Flow::Close(
+            return Some(Flow::Linger(
                 CloseCause::ClosedByClient,
                 "no keep-alive requested".into(),
             ));
@@ -715,6 +736,29 @@ impl HttpProto {
         );
         Flow::Linger(r.cause, format!("{} {}", r.status, r.msg))
     }
+}
+
+/// At the stop, a request that no worker served: its bytes came before
+/// the stop but after the workers' last wait, or it waits behind answers a
+/// slow reader has not taken. Reads what the socket holds (without
+/// blocking) and, if a request has started, refuses it with 503 and
+/// `Connection: close`: the client learns that it was not processed (and
+/// neither was anything it pipelined behind it) and may send it again.
+fn refuse_unserved(mut stream: &TcpStream, st: &mut HttpState) -> Option<Vec<u8>> {
+    if st.filled < st.buf.len() {
+        if let Ok(n) = stream.read(&mut st.buf[st.filled..]) {
+            st.filled += n;
+        }
+    }
+    let started = matches!(st.phase, Phase::Body { .. })
+        || st.pending().iter().any(|b| !matches!(b, b'\r' | b'\n'));
+    if !started {
+        return None;
+    }
+    let mut res = Response::new(Duration::ZERO, Rc::default());
+    res.keep_alive = false;
+    res.reply_with(503, b"server stopping", &[("Content-Type", "text/plain")]);
+    Some(std::mem::take(&mut res.out))
 }
 
 /// Decodes what has arrived of a chunked Compact body into `st.body`,

@@ -7,6 +7,7 @@ use crate::dispatch::{
     self, builder_options, CloseCause, OnThread, Options, Server, SocketId, Startable,
 };
 use crate::error::Error;
+use crate::limits::MIN_HEADER_BYTES;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -174,10 +175,10 @@ impl WsServer {
     pub fn start(self) -> Result<Server, Error> {
         self.options.check("a WebSocket server")?;
         let c = &self.ws;
-        if c.max_message_bytes == 0 || c.max_header_bytes < 256 {
-            return Err(Error::Config(
-                "max_message_bytes must be ≥ 1 and max_header_bytes ≥ 256".into(),
-            ));
+        if c.max_message_bytes == 0 || c.max_header_bytes < MIN_HEADER_BYTES {
+            return Err(Error::Config(format!(
+                "max_message_bytes must be ≥ 1 and max_header_bytes ≥ {MIN_HEADER_BYTES}"
+            )));
         }
         if c.handshake_timeout.is_zero()
             || c.send_timeout.is_zero()

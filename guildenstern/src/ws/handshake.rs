@@ -72,7 +72,8 @@ pub enum UpgradeAnswer {
     Decline(u16),
 }
 
-/// A refused handshake: status, reason, and whether to add the version header.
+/// A refused handshake: its status and reason (the answer to a 426 also
+/// names the version we speak, by its status alone).
 pub(crate) struct Refusal {
     pub(crate) status: u16,
     pub(crate) msg: &'static str,

@@ -8,7 +8,7 @@ use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
 use super::send::{close_frame_now, close_frame_owed};
-use crate::dispatch::{make_room, panic_message, READS_PER_WAKEUP};
+use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
     write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
 };
@@ -29,8 +29,6 @@ use std::time::{Duration, Instant};
 pub(crate) const CLOSE_SENT: u8 = 1;
 /// `Conn::flags` bit: the handshake answer was written; frames may be sent.
 pub(crate) const OPEN: u8 = 2;
-
-const INITIAL_BUFFER: usize = 4096;
 
 thread_local! {
     /// The context the accessors of argument-free callbacks reach: a blank
@@ -109,11 +107,6 @@ impl WsState {
         }
     }
 
-    /// Room for `need` bytes from `start`: compacts, then grows.
-    fn reserve(&mut self, need: usize) {
-        make_room(&mut self.buf, &mut self.start, &mut self.filled, need);
-    }
-
     fn consume(&mut self, n: usize) {
         self.start += n;
         if self.start >= self.filled {
@@ -139,6 +132,19 @@ enum Step {
 }
 
 impl WsProto {
+    /// A worker's context, with no connection in it.
+    fn blank_context(&self, server: &Server) -> Box<Ws> {
+        Box::new(Ws {
+            st: WsState::new_empty(),
+            at: MsgAt::None,
+            binary: false,
+            conn: None,
+            send_timeout: self.shared.cfg.send_timeout,
+            server: server.clone(),
+            in_handler: false,
+        })
+    }
+
     pub(crate) fn new(shared: Arc<WsShared>) -> Self {
         let head_cfg = HttpConfig {
             all_headers: true,
@@ -159,15 +165,13 @@ impl WsProto {
     /// Reads what the socket has into the buffer. `Ok(true)`: the socket
     /// was drained (`WouldBlock`).
     fn read(&self, io: &Io<'_, Self>, st: &mut WsState, limit: usize) -> Result<bool, Flow> {
-        if st.filled == st.buf.len() {
-            let used = st.filled - st.start;
-            if used >= limit {
-                return Err(Flow::Close(
-                    CloseCause::SecurityThreatened,
-                    "buffer limit".into(),
-                ));
-            }
-            st.reserve((used * 2).clamp(INITIAL_BUFFER, limit));
+        if st.filled == st.buf.len()
+            && !grow_within(&mut st.buf, &mut st.start, &mut st.filled, limit)
+        {
+            return Err(Flow::Close(
+                CloseCause::SecurityThreatened,
+                "buffer limit".into(),
+            ));
         }
         loop {
             match (&io.conn.stream).read(&mut st.buf[st.filled..]) {
@@ -503,12 +507,11 @@ impl Protocol for WsProto {
     }
 
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut WsState) -> Flow {
-        let Some(mut cx) = WORK.with(|c| c.borrow_mut().take()) else {
-            return Flow::Close(
-                CloseCause::NetError,
-                "worker has no WebSocket context".into(),
-            );
-        };
+        // Missing only if serving a connection panicked (that connection
+        // was closed): the worker goes on with a new one.
+        let mut cx = WORK
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| self.blank_context(&io.core.server()));
         std::mem::swap(&mut cx.st, state);
         cx.conn = Some(io.conn.clone());
         let flow = self.drive(io, &mut cx);
@@ -574,17 +577,8 @@ impl Protocol for WsProto {
     }
 
     fn thread_start(&self, server: &Server) {
-        let blank = |st| Ws {
-            st,
-            at: MsgAt::None,
-            binary: false,
-            conn: None,
-            send_timeout: self.shared.cfg.send_timeout,
-            server: server.clone(),
-            in_handler: false,
-        };
-        WORK.with(|c| *c.borrow_mut() = Some(Box::new(blank(WsState::new_empty()))));
-        CX.with(|c| *c.borrow_mut() = Some(Box::new(blank(WsState::new_empty()))));
+        WORK.with(|c| *c.borrow_mut() = Some(self.blank_context(server)));
+        CX.with(|c| *c.borrow_mut() = Some(self.blank_context(server)));
         crate::context::enter_thread(server);
     }
 
