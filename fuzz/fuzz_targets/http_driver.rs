@@ -56,29 +56,38 @@ fn handler(cx: &mut Http) {
     }
     let summary = format!("{method} {} {len} {sum:08x}\n", fnv(&uri, FNV_START));
     let len_text = len.to_string();
-    let headers = [("X-Method", method.as_str()), ("X-Body-Len", len_text.as_str())];
+    let headers = [
+        ("X-Method", method.as_str()),
+        ("X-Body-Len", len_text.as_str()),
+    ];
     match shape {
         b'c' => {
             res.reply_chunked_start(200, &headers);
+            // A streamed reply stops once the client is gone.
             for piece in summary.as_bytes().chunks(5) {
-                res.reply_chunk(piece);
+                if res.reply_chunk(piece).is_err() {
+                    return;
+                }
             }
-            res.reply_chunked_finish();
+            let _ = res.reply_chunked_finish();
         }
         b's' => {
             res.reply_start(200, summary.len() as u64, &headers);
             for piece in summary.as_bytes().chunks(7) {
-                res.reply_more(piece);
+                if res.reply_more(piece).is_err() {
+                    return;
+                }
             }
-            res.reply_finish();
+            let _ = res.reply_finish();
         }
         // Announces more than it sends: the connection must close (the
         // checker accepts the cut body by its `X-Cut` field).
         b'u' => {
             let cut = [headers[0], headers[1], ("X-Cut", "1")];
             res.reply_start(200, summary.len() as u64 + 10, &cut);
-            res.reply_more(summary.as_bytes());
-            res.reply_finish();
+            if res.reply_more(summary.as_bytes()).is_ok() {
+                let _ = res.reply_finish();
+            }
         }
         b'n' => res.reply_with(204, b"", &headers),
         b'm' => res.reply_with(304, b"", &headers),
@@ -98,7 +107,10 @@ fn servers() -> &'static [(SocketAddr, &'static str)] {
     static SERVERS: OnceLock<Vec<(SocketAddr, &'static str)>> = OnceLock::new();
     SERVERS.get_or_init(|| {
         let mut out = Vec::new();
-        for (d, dn) in [(Dispatcher::Epoll, "epoll"), (Dispatcher::Portable, "portable")] {
+        for (d, dn) in [
+            (Dispatcher::Epoll, "epoll"),
+            (Dispatcher::Portable, "portable"),
+        ] {
             for (content, name) in [
                 (Content::Compact, "compact"),
                 (Content::Streaming, "streaming"),

@@ -171,27 +171,46 @@ fn check_frames(mut b: &[u8], clean: bool) -> Result<(), String> {
             return Err(format!("{} bytes after the close frame", b.len()));
         }
         if b.len() < 2 {
-            return if clean { Err("frame header cut short".into()) } else { Ok(()) };
+            return if clean {
+                Err("frame header cut short".into())
+            } else {
+                Ok(())
+            };
         }
         let (fin, rsv, opcode) = (b[0] & 0x80 != 0, b[0] & 0x70, b[0] & 0x0f);
         if rsv != 0 || b[1] & 0x80 != 0 {
-            return Err(format!("reserved bits or mask in a server frame: {:02x} {:02x}", b[0], b[1]));
+            return Err(format!(
+                "reserved bits or mask in a server frame: {:02x} {:02x}",
+                b[0], b[1]
+            ));
         }
         let (len, hl) = match b[1] & 0x7f {
             126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as u64, 4),
             127 if b.len() >= 10 => (u64::from_be_bytes(b[2..10].try_into().unwrap()), 10),
-            126 | 127 => return if clean { Err("frame header cut short".into()) } else { Ok(()) },
+            126 | 127 => {
+                return if clean {
+                    Err("frame header cut short".into())
+                } else {
+                    Ok(())
+                }
+            }
             n => (n as u64, 2),
         };
         if (hl == 4 && len < 126) || (hl == 10 && len <= 0xffff) {
             return Err(format!("non-minimal length {len}"));
         }
         if len > MAX_MESSAGE_BYTES as u64 {
-            return Err(format!("server frame of {len} bytes, over the message limit"));
+            return Err(format!(
+                "server frame of {len} bytes, over the message limit"
+            ));
         }
         let len = len as usize;
         if b.len() < hl + len {
-            return if clean { Err("frame payload cut short".into()) } else { Ok(()) };
+            return if clean {
+                Err("frame payload cut short".into())
+            } else {
+                Ok(())
+            };
         }
         let payload = &b[hl..hl + len];
         match opcode {
@@ -255,7 +274,10 @@ fn assert_ws_alive(addr: SocketAddr, what: &str) {
             );
         }
         let left = until.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "{what}: no upgrade and echo within {PROBE_DEADLINE:?}");
+        assert!(
+            !left.is_zero(),
+            "{what}: no upgrade and echo within {PROBE_DEADLINE:?}"
+        );
         s.set_read_timeout(Some(left)).unwrap();
         match s.read(&mut buf) {
             Ok(0) => panic!("{what}: the probe was closed without its echo"),

@@ -68,7 +68,8 @@ pub fn encode(flags: u8, splits: &[u16], stream: &[u8]) -> Vec<u8> {
 
 /// Connects to `addr` with a deadline, no Nagle delay.
 pub fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect_timeout(&addr, PROBE_DEADLINE).expect("connect to the fuzzed server");
+    let s =
+        TcpStream::connect_timeout(&addr, PROBE_DEADLINE).expect("connect to the fuzzed server");
     s.set_nodelay(true).unwrap();
     s.set_write_timeout(Some(READ_DEADLINE)).unwrap();
     s
@@ -81,7 +82,10 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 pub fn send_pieces(s: &mut TcpStream, bytes: &[u8], splits: &[usize], pause: bool) {
     let mut at = 0;
     for &end in splits.iter().chain(std::iter::once(&bytes.len())) {
-        if s.write_all(&bytes[at..end]).and_then(|_| s.flush()).is_err() {
+        if s.write_all(&bytes[at..end])
+            .and_then(|_| s.flush())
+            .is_err()
+        {
             return;
         }
         at = end;
@@ -173,7 +177,10 @@ pub fn parse_head(b: &[u8]) -> Result<Option<Head>, String> {
         // Even a partial head must start like one.
         let n = b.len().min(9);
         if b[..n] != b"HTTP/1.1 "[..n] && b[..n] != b"HTTP/1.0 "[..n] {
-            return Err(format!("not a status line: {:?}", String::from_utf8_lossy(&b[..n])));
+            return Err(format!(
+                "not a status line: {:?}",
+                String::from_utf8_lossy(&b[..n])
+            ));
         }
         return Ok(None);
     };
@@ -185,7 +192,9 @@ pub fn parse_head(b: &[u8]) -> Result<Option<Head>, String> {
         Some("HTTP/1.0 ") => 0,
         _ => return Err(format!("bad status line {line:?}")),
     };
-    let code = line.get(9..12).ok_or_else(|| format!("bad status line {line:?}"))?;
+    let code = line
+        .get(9..12)
+        .ok_or_else(|| format!("bad status line {line:?}"))?;
     if !code.bytes().all(|c| c.is_ascii_digit()) || line.as_bytes().get(12) != Some(&b' ') {
         return Err(format!("bad status line {line:?}"));
     }
@@ -198,7 +207,9 @@ pub fn parse_head(b: &[u8]) -> Result<Option<Head>, String> {
         if l.contains('\r') || l.contains('\n') {
             return Err(format!("bare CR or LF in header line {l:?}"));
         }
-        let (n, v) = l.split_once(':').ok_or_else(|| format!("header line without colon {l:?}"))?;
+        let (n, v) = l
+            .split_once(':')
+            .ok_or_else(|| format!("header line without colon {l:?}"))?;
         if n.is_empty() || !n.bytes().all(is_tchar) {
             return Err(format!("bad header name {n:?}"));
         }
@@ -225,7 +236,10 @@ fn parse_chunked(b: &[u8]) -> Result<Option<usize>, String> {
         };
         let line = &b[at..at + nl];
         if line.is_empty() || line.len() > 16 || !line.iter().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("bad chunk size {:?}", String::from_utf8_lossy(line)));
+            return Err(format!(
+                "bad chunk size {:?}",
+                String::from_utf8_lossy(line)
+            ));
         }
         let size = usize::from_str_radix(std::str::from_utf8(line).unwrap(), 16).unwrap();
         at += nl + 2;
@@ -279,21 +293,32 @@ pub fn check_responses(b: &[u8], end: End) -> Result<Vec<u16>, String> {
         if te > 1 || cl > 1 || (te == 1 && cl == 1) {
             return Err(format!("conflicting framing headers: {:?}", head.headers));
         }
-        let bodyless_status = (100..200).contains(&head.status) || head.status == 204 || head.status == 304;
+        let bodyless_status =
+            (100..200).contains(&head.status) || head.status == 204 || head.status == 304;
         let head_request = head.header("x-method") == Some("HEAD");
         if bodyless_status && te == 1 {
             return Err(format!("Transfer-Encoding on a {}", head.status));
         }
         if bodyless_status && cl == 1 && head.header("content-length") != Some("0") {
-            return Err(format!("Content-Length on a {}: {:?}", head.status, head.headers));
+            return Err(format!(
+                "Content-Length on a {}: {:?}",
+                head.status, head.headers
+            ));
         }
         codes.push(head.status);
         let body = &rest[head.len..];
         let body_len = if bodyless_status || head_request {
             0
         } else if te == 1 {
-            if head.header("transfer-encoding").map(|v| v.to_ascii_lowercase()) != Some("chunked".into()) {
-                return Err(format!("unexpected Transfer-Encoding {:?}", head.header("transfer-encoding")));
+            if head
+                .header("transfer-encoding")
+                .map(|v| v.to_ascii_lowercase())
+                != Some("chunked".into())
+            {
+                return Err(format!(
+                    "unexpected Transfer-Encoding {:?}",
+                    head.header("transfer-encoding")
+                ));
             }
             if head.minor == 0 {
                 return Err("chunked answer to HTTP/1.0".into());
@@ -339,7 +364,8 @@ pub fn check_responses(b: &[u8], end: End) -> Result<Vec<u16>, String> {
 /// gets a 200 within [`PROBE_DEADLINE`].
 pub fn assert_http_alive(addr: SocketAddr, what: &str) {
     let mut s = connect(addr);
-    s.write_all(b"GET / HTTP/1.1\r\nHost: probe\r\n\r\n").expect("probe request");
+    s.write_all(b"GET / HTTP/1.1\r\nHost: probe\r\n\r\n")
+        .expect("probe request");
     let until = Instant::now() + PROBE_DEADLINE;
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -349,7 +375,10 @@ pub fn assert_http_alive(addr: SocketAddr, what: &str) {
             return;
         }
         let left = until.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "{what}: no answer to a fresh GET / within {PROBE_DEADLINE:?}");
+        assert!(
+            !left.is_zero(),
+            "{what}: no answer to a fresh GET / within {PROBE_DEADLINE:?}"
+        );
         s.set_read_timeout(Some(left)).unwrap();
         match s.read(&mut buf) {
             Ok(0) => panic!("{what}: a fresh GET / was closed without an answer"),
