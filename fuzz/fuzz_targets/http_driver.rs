@@ -12,9 +12,9 @@
 
 use guildenstern::prelude::*;
 use guildenstern::Dispatcher;
+use guildenstern_fuzz::http::{assert_http_alive, check_responses};
 use guildenstern_fuzz::{
-    assert_http_alive, check_responses, connect, fnv, half_close_and_read, send_pieces, Input,
-    FNV_START, READ_DEADLINE,
+    connect, fnv, half_close_and_read, send_pieces, Input, FNV_START, READ_DEADLINE,
 };
 use libfuzzer_sys::fuzz_target;
 use std::net::SocketAddr;
