@@ -21,6 +21,6 @@ for target in http_driver ws_driver; do
     mkdir -p "work/$target"
     echo "fuzz-smoke: $target for ${secs}s"
     cargo fuzz run -s none "$target" "work/$target" "corpus/$target" -- \
-        -max_total_time="$secs" -max_len=10000 -timeout=30 -print_final_stats=1
+        -max_total_time="$secs" -max_len=10000 -len_control=0 -timeout=30 -print_final_stats=1
 done
 echo "fuzz-smoke: no crash"
