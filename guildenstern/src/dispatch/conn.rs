@@ -101,6 +101,9 @@ pub(crate) struct Conn<S> {
     pub(crate) out: Mutex<Outbox>,
     pub(crate) closed: AtomicBool,
     pub(crate) lingering: AtomicBool,
+    /// The cause and message a lingering close began with: its close
+    /// reports them when the linger ends.
+    pub(crate) linger_cause: Mutex<Option<(CloseCause, String)>>,
     /// Bytes read and dropped while lingering, in all (only the thread
     /// holding the state lock touches it).
     pub(crate) drained: AtomicUsize,
@@ -136,6 +139,7 @@ impl<S> Conn<S> {
             out: Mutex::new(Outbox::default()),
             closed: AtomicBool::new(false),
             lingering: AtomicBool::new(false),
+            linger_cause: Mutex::new(None),
             drained: AtomicUsize::new(0),
             deadline: AtomicU64::new(0),
             sched: AtomicU8::new(sched::IDLE),

@@ -160,7 +160,6 @@ pub(crate) struct Core<P: Protocol> {
     finished_cv: Condvar,
     pub(crate) timer_cv: Condvar,
     pub(crate) timer_lock: Mutex<()>,
-    lingering: Mutex<Vec<(SocketId, CloseCause, String)>>,
     on_thread_start: Option<OnThread>,
     on_thread_stop: Option<OnThread>,
 }
@@ -221,7 +220,6 @@ pub(crate) fn start<P: Protocol>(proto: P, options: Options) -> Result<Server, E
         finished_cv: Condvar::new(),
         timer_cv: Condvar::new(),
         timer_lock: Mutex::new(()),
-        lingering: Mutex::new(Vec::new()),
         on_thread_start,
         on_thread_stop,
         cfg,
@@ -484,12 +482,16 @@ impl<P: Protocol> Core<P> {
                     },
                 )
             };
-            if let Flow::Linger(cause, msg) = &flow {
-                // Set up under the state lock, so that no deadline armed
-                // before (a passed head deadline, say) fires in between.
-                self.begin_linger(conn, *cause, msg.clone());
+            match flow {
+                Flow::Linger(cause, msg) => {
+                    // Set up under the state lock, so that no deadline armed
+                    // before (a passed head deadline, say) fires in between.
+                    // The message moves to the connection.
+                    self.begin_linger(conn, cause, msg);
+                    Flow::Linger(cause, String::new())
+                }
+                flow => flow,
             }
-            flow
         };
         // Closed by another thread while this one held the state.
         self.state_released(conn);
@@ -501,7 +503,7 @@ impl<P: Protocol> Core<P> {
             Flow::Close(cause, msg) => {
                 // A lingering close ends with the cause it began with,
                 // unless the drain found abuse (a peer that kept sending).
-                let (cause, msg) = match self.take_linger_cause(conn.id) {
+                let (cause, msg) = match self.take_linger_cause(conn) {
                     Some(noted) if cause.is_normal() => noted,
                     _ => (cause, msg),
                 };
@@ -525,15 +527,8 @@ impl<P: Protocol> Core<P> {
     /// linger deadline; what the peer still sends is drained meanwhile.
     fn begin_linger(&self, conn: &ConnRef<P::State>, cause: CloseCause, msg: String) {
         let _ = conn.stream.shutdown(Shutdown::Write);
-        // SeqCst here and in `close`: each side stores, then loads
-        // what the other stores; neither may miss both.
+        *conn.linger_cause.lock() = Some((cause, msg));
         conn.lingering.store(true, Ordering::SeqCst);
-        self.lingering.lock().push((conn.id, cause, msg));
-        if conn.closed.load(Ordering::SeqCst) {
-            // Closed by another thread meanwhile: its close could
-            // not forget an entry that was not there yet.
-            self.take_linger_cause(conn.id);
-        }
         conn.set_deadline(
             DeadlineKind::Linger,
             self.now_ms() + LINGER.as_millis() as u64,
@@ -559,11 +554,12 @@ impl<P: Protocol> Core<P> {
         (CloseCause::InternalError, what)
     }
 
-    pub(crate) fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
-        let mut l = self.lingering.lock();
-        let i = l.iter().position(|(c, _, _)| *c == id)?;
-        let (_, cause, msg) = l.swap_remove(i);
-        Some((cause, msg))
+    /// The cause and message a lingering close of `conn` began with.
+    pub(crate) fn take_linger_cause(
+        &self,
+        conn: &ConnRef<P::State>,
+    ) -> Option<(CloseCause, String)> {
+        conn.linger_cause.lock().take()
     }
 
     /// Closes a connection from any thread; the on-close callback runs once.
@@ -612,10 +608,6 @@ impl<P: Protocol> Core<P> {
     fn end(self: &Arc<Self>, conn: &ConnRef<P::State>, cause: CloseCause, msg: &str) -> bool {
         if conn.closed.swap(true, Ordering::SeqCst) {
             return false;
-        }
-        if conn.lingering.load(Ordering::SeqCst) {
-            // Closed some other way than its linger ending: forget its entry.
-            self.take_linger_cause(conn.id);
         }
         if let Err(e) = self.backend.remove(conn) {
             self.log(Level::Debug, format_args!("deregistering {}: {e}", conn.id));
@@ -708,7 +700,7 @@ impl<P: Protocol> Core<P> {
     ) {
         if kind == DeadlineKind::Linger {
             let (cause, msg) = self
-                .take_linger_cause(c.id)
+                .take_linger_cause(c)
                 .unwrap_or((CloseCause::ProtocolViolated, String::new()));
             self.close_held(c, st, cause, msg);
             return;

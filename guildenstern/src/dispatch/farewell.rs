@@ -156,7 +156,7 @@ impl<P: Protocol> Core<P> {
     /// Closes with the cause of its lingering close, if it had one.
     fn say_goodbye(self: &Arc<Self>, conn: &ConnRef<P::State>) {
         let (cause, msg) = self
-            .take_linger_cause(conn.id)
+            .take_linger_cause(conn)
             .unwrap_or((CloseCause::Shutdown, "server stopped".into()));
         self.close(conn, cause, msg);
     }
