@@ -21,9 +21,11 @@
 //! Layers, bottom to top: [`dispatch`] (sockets, readiness, workers,
 //! deadlines, shutdown) → connection context ([`thesocket`], [`server`]) →
 //! [`http`] (requests, replies, accessors) → [`ws`] (WebSocket server) and
-//! [`multipart`] (streaming `multipart/form-data` bodies).
+//! [`multipart`] (streaming `multipart/form-data` bodies) → [`client`]
+//! (WebSocket clients on a client-mode dispatcher).
 #![deny(missing_docs)]
 
+pub mod client;
 mod context;
 pub mod dispatch;
 mod error;

@@ -13,6 +13,7 @@ mod config;
 mod context;
 mod frame;
 mod handshake;
+mod mask;
 mod send;
 mod server;
 
@@ -24,3 +25,7 @@ pub use send::{
     multicast_binary, multicast_text, send_binary, send_close, send_ping, send_text, SendError,
     MAX_UNSENT,
 };
+
+pub(crate) use config::{ws_options, OnWsClose, Receive, WsConfig, WsShared};
+pub(crate) use frame::Role;
+pub(crate) use server::{WsProto, WsState};
