@@ -7,8 +7,7 @@ use super::handshake::{self, WsUrl};
 use crate::dispatch::{self, worker_options, Core, Options, Server, SocketId};
 use crate::error::Error;
 use crate::ws::{
-    self, ws_options, OnWsClose, Receive, Role, SendError, Ws, WsConfig, WsProto, WsShared,
-    WsState,
+    self, ws_options, OnWsClose, Receive, Role, SendError, Ws, WsConfig, WsProto, WsShared, WsState,
 };
 use std::any::Any;
 use std::sync::Arc;
@@ -144,7 +143,11 @@ impl Clientele {
         (0..n).map(|_| self.open(&url, None)).collect()
     }
 
-    fn open(&self, url: &WsUrl, data: Option<Box<dyn Any + Send>>) -> Result<SocketId, ClientError> {
+    fn open(
+        &self,
+        url: &WsUrl,
+        data: Option<Box<dyn Any + Send>>,
+    ) -> Result<SocketId, ClientError> {
         if self.server.is_stopping() {
             return Err(ClientError::Register(std::io::Error::other(
                 "the clientele is stopping",

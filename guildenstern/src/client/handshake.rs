@@ -50,14 +50,25 @@ impl WsUrl {
                 None => (authority, None),
             }
         };
-        if host.is_empty() || host.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if host.is_empty()
+            || host
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(bad("no valid host"));
         }
         let port = match port {
             None => 80,
-            Some(p) => p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| bad("bad port"))?,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| bad("bad port"))?,
         };
-        if target.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if target
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(bad("spaces or control characters in the path"));
         }
         Ok(WsUrl {
@@ -112,10 +123,19 @@ pub(crate) fn open(
             .set_read_timeout(Some(remaining(deadline)?))
             .map_err(|e| io_err("socket", e))?;
         match (&stream).read(&mut buf[filled..]) {
-            Ok(0) => return Err(ClientError::Handshake("the server closed the connection".into())),
+            Ok(0) => {
+                return Err(ClientError::Handshake(
+                    "the server closed the connection".into(),
+                ))
+            }
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Err(ClientError::Handshake("no answer in time".into()))
             }
             Err(e) => return Err(io_err("reading the answer", e)),
@@ -162,10 +182,8 @@ fn connect(url: &WsUrl, deadline: Instant) -> Result<TcpStream, ClientError> {
 }
 
 fn has_token(value: &[u8], token: &str) -> bool {
-    std::str::from_utf8(value).is_ok_and(|v| {
-        v.split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
-    })
+    std::str::from_utf8(value)
+        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
 }
 
 /// Checks the server's answer to the upgrade request with `key` (§4.1,
@@ -221,13 +239,21 @@ mod tests {
     fn urls() {
         let u = WsUrl::parse("ws://127.0.0.1:9001/chat?room=1#x").unwrap();
         assert_eq!(
-            (u.host.as_str(), u.port, u.target.as_str(), u.authority.as_str()),
+            (
+                u.host.as_str(),
+                u.port,
+                u.target.as_str(),
+                u.authority.as_str()
+            ),
             ("127.0.0.1", 9001, "/chat?room=1", "127.0.0.1:9001")
         );
         let u = WsUrl::parse("WS://example.org").unwrap();
         assert_eq!((u.port, u.target.as_str()), (80, "/"));
         let u = WsUrl::parse("ws://[::1]:8080?x=1").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.target.as_str()), ("::1", 8080, "/?x=1"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.target.as_str()),
+            ("::1", 8080, "/?x=1")
+        );
         for bad in [
             "http://a/",
             "wss://a/",
@@ -239,7 +265,10 @@ mod tests {
             "ws://a/b c",
             "a:80",
         ] {
-            assert!(matches!(WsUrl::parse(bad), Err(ClientError::Url(_))), "{bad}");
+            assert!(
+                matches!(WsUrl::parse(bad), Err(ClientError::Url(_))),
+                "{bad}"
+            );
         }
     }
 

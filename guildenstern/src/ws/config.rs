@@ -80,62 +80,64 @@ pub(crate) struct WsShared {
 /// methods of a builder with a `ws: WsConfig` and an `on_close` field.
 macro_rules! ws_options {
     () => {
-    /// Bytes of a message (all its fragments) at most; beyond, close 1009. Default: 16 MiB.
-    pub fn max_message_bytes(mut self, n: usize) -> Self {
-        self.ws.max_message_bytes = n;
-        self
-    }
+        /// Bytes of a message (all its fragments) at most; beyond, close 1009. Default: 16 MiB.
+        pub fn max_message_bytes(mut self, n: usize) -> Self {
+            self.ws.max_message_bytes = n;
+            self
+        }
 
-    /// Bytes of the upgrade request head (a client: of the answer head) at most. Default: 16 KiB.
-    pub fn max_header_bytes(mut self, n: usize) -> Self {
-        self.ws.max_header_bytes = n;
-        self
-    }
+        /// Bytes of the upgrade request head (a client: of the answer head) at most. Default: 16 KiB.
+        pub fn max_header_bytes(mut self, n: usize) -> Self {
+            self.ws.max_header_bytes = n;
+            self
+        }
 
-    /// The opening handshake must be done within this time (a server:
-    /// the upgrade request arrives; a client: the server answers). Default: 10 s.
-    pub fn handshake_timeout(mut self, d: std::time::Duration) -> Self {
-        self.ws.handshake_timeout = d;
-        self
-    }
+        /// The opening handshake must be done within this time (a server:
+        /// the upgrade request arrives; a client: the server answers). Default: 10 s.
+        pub fn handshake_timeout(mut self, d: std::time::Duration) -> Self {
+            self.ws.handshake_timeout = d;
+            self
+        }
 
-    /// Output a client does not read waits in its connection's queue this
-    /// long (restarted whenever the client reads some), then the connection
-    /// is closed (`TimedOut`); a thread that is not a worker, sending past
-    /// [`MAX_UNSENT`](crate::ws::MAX_UNSENT), waits this long for room.
-    /// Default: 10 s.
-    pub fn send_timeout(mut self, d: std::time::Duration) -> Self {
-        self.ws.send_timeout = d;
-        self
-    }
+        /// Output a client does not read waits in its connection's queue this
+        /// long (restarted whenever the client reads some), then the connection
+        /// is closed (`TimedOut`); a thread that is not a worker, sending past
+        /// [`MAX_UNSENT`](crate::ws::MAX_UNSENT), waits this long for room.
+        /// Default: 10 s.
+        pub fn send_timeout(mut self, d: std::time::Duration) -> Self {
+            self.ws.send_timeout = d;
+            self
+        }
 
-    /// After sending a close frame, wait this long for the client's. Default: 5 s.
-    pub fn close_timeout(mut self, d: std::time::Duration) -> Self {
-        self.ws.close_timeout = d;
-        self
-    }
+        /// After sending a close frame, wait this long for the client's. Default: 5 s.
+        pub fn close_timeout(mut self, d: std::time::Duration) -> Self {
+            self.ws.close_timeout = d;
+            self
+        }
 
-    /// Ping every connection this often; one whose pong has not come back by
-    /// the next ping is closed. Default: no pings.
-    pub fn ping_interval(mut self, d: std::time::Duration) -> Self {
-        self.ws.ping_interval = Some(d);
-        self
-    }
+        /// Ping every connection this often; one whose pong has not come back by
+        /// the next ping is closed. Default: no pings.
+        pub fn ping_interval(mut self, d: std::time::Duration) -> Self {
+            self.ws.ping_interval = Some(d);
+            self
+        }
 
-    /// Runs once for every upgraded connection that closes, whichever thread
-    /// closes it (never for one whose handshake did not complete): the
-    /// cause, the close code the peer sent (if it sent one) and a message.
-    /// A close while a callback of the connection runs is reported after
-    /// that callback returned. The connection's data is still there:
-    /// [`with_socket_data`](crate::ws::with_socket_data) reaches it.
-    pub fn on_close(
-        mut self,
-        f: impl Fn(&$crate::Server, $crate::SocketId, $crate::CloseCause, Option<u16>, &str) + Send + Sync + 'static,
-    ) -> Self {
-        self.on_close = Some(Box::new(f));
-        self
-    }
-
+        /// Runs once for every upgraded connection that closes, whichever thread
+        /// closes it (never for one whose handshake did not complete): the
+        /// cause, the close code the peer sent (if it sent one) and a message.
+        /// A close while a callback of the connection runs is reported after
+        /// that callback returned. The connection's data is still there:
+        /// [`with_socket_data`](crate::ws::with_socket_data) reaches it.
+        pub fn on_close(
+            mut self,
+            f: impl Fn(&$crate::Server, $crate::SocketId, $crate::CloseCause, Option<u16>, &str)
+                + Send
+                + Sync
+                + 'static,
+        ) -> Self {
+            self.on_close = Some(Box::new(f));
+            self
+        }
     };
 }
 pub(crate) use ws_options;

@@ -310,7 +310,9 @@ mod tests {
             let p = &mut f[h.header_len..];
             unmask(p, h.mask);
             assert_eq!(p, &payload[..]);
-            assert!(parse(&f[..h.header_len - 1], 1 << 20, Role::Server).unwrap().is_none());
+            assert!(parse(&f[..h.header_len - 1], 1 << 20, Role::Server)
+                .unwrap()
+                .is_none());
         }
     }
 

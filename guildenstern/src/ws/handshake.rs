@@ -3,10 +3,10 @@
 
 use super::server::SocketData;
 use crate::dispatch::SocketId;
-use std::any::Any;
-use std::cell::RefCell;
 use crate::http::framing::eq_ignore_case;
 use crate::http::head::{Framing, Head};
+use std::any::Any;
+use std::cell::RefCell;
 
 /// The upgrade request, as the upgrade callback sees it.
 pub struct UpgradeRequest<'a> {

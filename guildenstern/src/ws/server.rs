@@ -6,8 +6,8 @@
 use super::config::{Receive, WsShared};
 use super::context::{MsgAt, Ws};
 use super::frame::{self, code, Kind, Role, Utf8Stream};
-use super::mask::with_frame;
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
+use super::mask::with_frame;
 use super::send::SendError;
 use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
