@@ -4,7 +4,7 @@
 
 use super::error::ClientError;
 use super::handshake::{self, WsUrl};
-use crate::dispatch::{self, worker_options, Core, Options, Server, SocketId};
+use crate::dispatch::{self, worker_options, CloseCause, Core, Options, Server, SocketId};
 use crate::error::Error;
 use crate::ws::{
     self, ws_options, OnWsClose, Receive, Role, SendError, Ws, WsConfig, WsProto, WsShared, WsState,
@@ -66,6 +66,19 @@ impl WsClientele {
     worker_options!("clientele");
 
     ws_options!();
+
+    /// Runs once for every connection that closes, whichever side or
+    /// thread closes it: the cause, the close code the server sent (if it
+    /// sent one) and a message. The connection's data is still there:
+    /// [`with_socket_data`](crate::ws::with_socket_data) reaches it. See
+    /// [`WsServer::on_close`](crate::ws::WsServer::on_close).
+    pub fn on_close(
+        mut self,
+        f: impl Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_close = Some(Box::new(f));
+        self
+    }
 
     /// Validates the options and starts the workers (no port is bound).
     ///

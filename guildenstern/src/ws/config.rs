@@ -77,7 +77,7 @@ pub(crate) struct WsShared {
 }
 
 /// The WebSocket options a server and a clientele share, as builder
-/// methods of a builder with a `ws: WsConfig` and an `on_close` field.
+/// methods of a builder with a `ws: WsConfig` field.
 macro_rules! ws_options {
     () => {
         /// Bytes of a message (all its fragments) at most; beyond, close 1009. Default: 16 MiB.
@@ -119,23 +119,6 @@ macro_rules! ws_options {
         /// the next ping is closed. Default: no pings.
         pub fn ping_interval(mut self, d: std::time::Duration) -> Self {
             self.ws.ping_interval = Some(d);
-            self
-        }
-
-        /// Runs once for every upgraded connection that closes, whichever thread
-        /// closes it (never for one whose handshake did not complete): the
-        /// cause, the close code the peer sent (if it sent one) and a message.
-        /// A close while a callback of the connection runs is reported after
-        /// that callback returned. The connection's data is still there:
-        /// [`with_socket_data`](crate::ws::with_socket_data) reaches it.
-        pub fn on_close(
-            mut self,
-            f: impl Fn(&$crate::Server, $crate::SocketId, $crate::CloseCause, Option<u16>, &str)
-                + Send
-                + Sync
-                + 'static,
-        ) -> Self {
-            self.on_close = Some(Box::new(f));
             self
         }
     };
@@ -207,6 +190,20 @@ impl WsServer {
     /// (`thesocket()`, `reply_text` to greet the client).
     pub fn after_upgrade(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
         self.after_upgrade = Some(Box::new(f));
+        self
+    }
+
+    /// Runs once for every upgraded connection that closes, whichever thread
+    /// closes it (never for one whose handshake did not complete): the
+    /// cause, the close code the peer sent (if it sent one) and a message.
+    /// A close while a callback of the connection runs is reported after
+    /// that callback returned. The connection's data is still there:
+    /// [`with_socket_data`](crate::ws::with_socket_data) reaches it.
+    pub fn on_close(
+        mut self,
+        f: impl Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_close = Some(Box::new(f));
         self
     }
 
