@@ -428,3 +428,29 @@ fn against_tungstenites_server() {
     assert_eq!(next_close(&rx), (id, CloseCause::ClosedByClient, None));
     assert_eq!(t.join().unwrap(), ["one", "100000 bytes", "three"]);
 }
+
+#[test]
+fn stopping_the_clientele_says_going_away_to_every_server() {
+    let server = WsTest::start(echo());
+    let (c, rx) = clientele();
+    let ids = c.connect_many(&server.url("/"), 3).unwrap();
+    let mut listed = c.sockets();
+    listed.sort_by_key(|id| id.as_u64());
+    let mut want = ids.clone();
+    want.sort_by_key(|id| id.as_u64());
+    assert_eq!(listed, want);
+    c.stop();
+    c.join();
+    for _ in 0..3 {
+        let s = server.next_close();
+        assert_eq!((s.cause, s.code), (CloseCause::ClosedByClient, Some(1001)));
+        assert_eq!(s.msg, "client shutting down");
+    }
+    let mut closed: Vec<SocketId> = (0..3).map(|_| next_close(&rx).0).collect();
+    closed.sort_by_key(|id| id.as_u64());
+    assert_eq!(closed, want);
+    assert!(matches!(
+        c.connect(&server.url("/")),
+        Err(ClientError::Register(_))
+    ));
+}

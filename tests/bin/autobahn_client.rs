@@ -60,7 +60,11 @@ fn main() {
         let id = connect_with(&clientele, &url, Echo);
         wait_closed(&closed, id);
     }
-    let id = connect_with(&clientele, &format!("{base}/updateReports?agent={agent}"), Echo);
+    let id = connect_with(
+        &clientele,
+        &format!("{base}/updateReports?agent={agent}"),
+        Echo,
+    );
     wait_closed(&closed, id);
     clientele.stop();
     clientele.join();

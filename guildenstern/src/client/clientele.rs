@@ -17,7 +17,8 @@ use std::sync::Arc;
 /// accessors ([`message_text`](crate::ws::message_text),
 /// [`reply_text`](crate::ws::reply_text), `thesocket()` …), or taking the
 /// context (`fn(cx: &mut Ws)`). Every WebSocket option of
-/// [`WsServer`](crate::ws::WsServer) is here too.
+/// [`WsServer`](crate::ws::WsServer) is here too. A clientele listens on
+/// no port; its worker threads default to the server default, at most 4.
 ///
 /// ```no_run
 /// use guildenstern::client::WsClientele;
@@ -122,6 +123,12 @@ impl Clientele {
     /// handshake on the calling thread (within the handshake timeout; the
     /// server's `Sec-WebSocket-Accept` is checked), then hands the
     /// connection to the clientele's workers. Returns its id.
+    ///
+    /// The calling thread waits for the server's answer (up to the
+    /// handshake timeout): connect from the application's threads, or,
+    /// from a callback, only where holding up that worker is acceptable
+    /// (a reconnect in `on_close`, say). Frames the server sent with its
+    /// answer are delivered like any other.
     ///
     /// # Errors
     /// See [`ClientError`]: a bad URL, no connection, a refused or invalid

@@ -641,12 +641,11 @@ impl Protocol for WsProto {
         // Then the stop waits (a little) for the client's answer, also when
         // a sender's close went out before.
         if state.open {
-            Some(close_frame_owed(
-                self.role,
-                conn,
-                code::GOING_AWAY,
-                "server shutting down",
-            ))
+            let reason = match self.role {
+                Role::Server => "server shutting down",
+                Role::Client => "client shutting down",
+            };
+            Some(close_frame_owed(self.role, conn, code::GOING_AWAY, reason))
         } else {
             // A refused handshake's answer, not written yet.
             let rest = conn.out.lock().take();
