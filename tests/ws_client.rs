@@ -454,3 +454,17 @@ fn stopping_the_clientele_says_going_away_to_every_server() {
         Err(ClientError::Register(_))
     ));
 }
+
+#[test]
+fn a_clientele_opens_max_connections_at_most() {
+    let server = WsTest::start(echo());
+    let c = WsClientele::new(|| {}).max_connections(2).start().unwrap();
+    c.connect_many(&server.url("/"), 2).unwrap();
+    assert!(matches!(
+        c.connect(&server.url("/")),
+        Err(ClientError::Register(_))
+    ));
+    assert_eq!(c.connections(), 2);
+    c.stop();
+    c.join();
+}

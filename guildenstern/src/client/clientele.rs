@@ -173,6 +173,11 @@ impl Clientele {
                 "the clientele is stopping",
             )));
         }
+        if self.core.table.len() >= self.core.cfg.max_connections {
+            return Err(ClientError::Register(std::io::Error::other(
+                "the clientele has max_connections open",
+            )));
+        }
         let cfg = &self.core.proto.shared.cfg;
         let opened = handshake::open(url, cfg.handshake_timeout, cfg.max_header_bytes)?;
         let state = WsState::opened(&opened.leftover, data);

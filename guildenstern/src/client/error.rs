@@ -24,7 +24,8 @@ pub enum ClientError {
     /// and `Connection: Upgrade`, or names an extension or subprotocol we
     /// did not offer.
     BadAnswer(&'static str),
-    /// The clientele is stopping, or the socket could not be watched.
+    /// The clientele is stopping or has `max_connections` open, or the
+    /// socket could not be watched.
     Register(io::Error),
 }
 

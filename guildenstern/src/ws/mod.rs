@@ -7,6 +7,14 @@
 //! rest queued in order and written as the client reads (see
 //! [`MAX_UNSENT`]); no worker waits for a client. The frame codec and the
 //! accept key are tungstenite's.
+//!
+//! A connection may carry one value of the application's from its upgrade
+//! to its close ([`UpgradeRequest::set_socket_data`], [`with_socket_data`]).
+//!
+//! The same code serves the client side ([`crate::client`]): frames are
+//! parsed, checked and answered by role — a server wants its peer's frames
+//! masked and sends its own unmasked; a client the other way round, each
+//! of its frames masked with a fresh random key.
 
 mod accessors;
 mod config;
