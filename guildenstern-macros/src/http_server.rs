@@ -25,6 +25,7 @@ const HTTP: Spec = Spec {
     handler: "an HTTP handler",
     server: "an HTTP server",
     answer: "send the response with `reply`",
+    needs_port: true,
     builder: paths::http_server,
 };
 

@@ -34,6 +34,9 @@ runtime_paths! {
     /// The WebSocket server builder: `WsServer::new(fn())`,
     /// `WsServer::with_context(fn(&mut Ws))` and one method per key.
     ws_server => WsServer,
+    /// The WebSocket clientele builder: `WsClientele::new(fn())`,
+    /// `WsClientele::with_context(fn(&mut Ws))` and one method per key.
+    ws_clientele => WsClientele,
     /// The body mode enum: `NoBody`, `Compact`, `Streaming`.
     content => Content,
     /// The dispatcher enum: `Epoll`, `Portable`.
@@ -56,6 +59,7 @@ mod tests {
         let rendered = [
             http_server(span),
             ws_server(span),
+            ws_clientele(span),
             content(span),
             dispatcher(span),
             level_filter(span),

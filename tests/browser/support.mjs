@@ -62,12 +62,12 @@ export function accepts(port) {
 
 /** The example as a child process whose output lines are kept and awaited. */
 export class Server {
-  constructor(bin) {
+  constructor(bin, args = []) {
     this.lines = [];
     this.stderr = "";
     this.exit = null; // { code, signal } once exited
     this.waiters = new Set();
-    this.child = spawn(bin, [], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exit = { code, signal };

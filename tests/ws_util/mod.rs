@@ -252,6 +252,16 @@ impl Raw {
         raw
     }
 
+    /// A raw peer on a connection the test accepted (it plays the server).
+    pub fn accepted(stream: TcpStream) -> Raw {
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
     /// Completes the opening handshake for `path` on a connected stream
     /// (one the test configured itself).
     pub fn upgrade_stream(stream: TcpStream, path: &str) -> Raw {

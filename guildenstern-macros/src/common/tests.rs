@@ -67,6 +67,7 @@ fn fill(template: &str, spec: &Spec) -> String {
         server,
         answer,
         builder: _,
+        needs_port: _,
     } = spec;
     template
         .replace("{attr}", attr)

@@ -310,15 +310,27 @@ impl<P: Protocol> Core<P> {
 
     /// Adds a connected socket to the server and starts watching it.
     pub(crate) fn register(self: &Arc<Self>, stream: TcpStream) -> io::Result<SocketId> {
+        let state = self.proto.new_state();
+        self.register_with(stream, state).map(|c| c.id)
+    }
+
+    /// Adds a connected socket with the state it starts in (client mode: a
+    /// WebSocket client's, whose handshake is done and whose first frames
+    /// may be buffered already) and starts watching it.
+    pub(crate) fn register_with(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        state: P::State,
+    ) -> io::Result<ConnRef<P::State>> {
         stream.set_nonblocking(true)?;
         let _ = stream.set_nodelay(true);
         let admitting = self.admitting.read();
         if !*admitting {
             return Err(io::Error::other("server has stopped"));
         }
-        let conn = self.table.insert(|id| -> io::Result<_> {
-            Ok(Arc::new(Conn::new(id, stream, self.proto.new_state())))
-        })?;
+        let conn = self
+            .table
+            .insert(|id| -> io::Result<_> { Ok(Arc::new(Conn::new(id, stream, state))) })?;
         {
             let mut st = conn.state.lock();
             self.proto.on_open(
@@ -343,7 +355,7 @@ impl<P: Protocol> Core<P> {
             );
             return Err(e);
         }
-        Ok(conn.id)
+        Ok(conn)
     }
 
     /// Accepts until the backlog is empty, the cap is reached or an error pauses accepting.

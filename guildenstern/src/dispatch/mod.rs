@@ -50,7 +50,7 @@ pub(crate) use self::buffer::{grow_within, INITIAL_BUFFER};
 pub(crate) use self::cause::panic_message;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
-pub(crate) use self::options::{builder_options, OnThread, Options};
+pub(crate) use self::options::{builder_options, worker_options, OnThread, Options};
 pub(crate) use self::write::{write_all, write_now};
 
 use std::time::Duration;

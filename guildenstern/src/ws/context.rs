@@ -5,6 +5,7 @@ use super::frame::Kind;
 use super::send::{send_on, SendError};
 use super::server::WsState;
 use crate::dispatch::{ConnRef, Server, SocketId};
+use std::any::Any;
 
 /// Where the message in flight lies.
 #[derive(Clone, Debug)]
@@ -79,6 +80,19 @@ impl Ws {
         self.conn
             .as_ref()
             .expect("a WebSocket callback has a connection")
+    }
+
+    /// Stores data for this connection, replacing what was stored; the
+    /// connection's callbacks reach it until it closes (its close callback
+    /// included, through [`with_socket_data`](crate::ws::with_socket_data)).
+    pub fn set_socket_data<T: Any + Send>(&mut self, value: T) {
+        self.st.data = Some(Box::new(value));
+    }
+
+    /// Calls `f` with the connection's data if it holds a `T` (`None` if
+    /// there is none or it is of another type).
+    pub fn with_socket_data<T: Any + Send, R>(&mut self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.st.data.as_mut()?.downcast_mut::<T>().map(f)
     }
 
     /// Sends a text message to this connection: written, or queued whole

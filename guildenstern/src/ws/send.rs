@@ -5,7 +5,8 @@
 //! A multicast encodes its frame header once and queues the frame on every
 //! receiver without waiting on any one of them.
 
-use super::frame::{is_valid_close_code, server_header, Kind};
+use super::frame::{is_valid_close_code, Kind, Role};
+use super::mask::with_frame;
 use super::server::{WsProto, WsState, CLOSE_SENT, OPEN};
 use crate::dispatch::sys::{wait_fd, wait_many, Wait};
 use crate::dispatch::{CloseCause, ConnRef, Core, DeadlineKind, Server, SocketId};
@@ -122,15 +123,9 @@ pub(crate) fn put_frame(
     kind: Kind,
     payload: &[u8],
 ) -> Result<(), SendError> {
-    let mut head = [0u8; 14];
-    let n = server_header(kind, true, payload.len(), &mut head);
-    put(
-        core,
-        conn,
-        patience,
-        [&head[..n], payload, b""],
-        kind == Kind::Close,
-    )
+    with_frame(core.proto.role, kind, payload, |parts| {
+        put(core, conn, patience, parts, kind == Kind::Close)
+    })
 }
 
 /// Sends `parts` on `conn` after what is queued there: written as far as
@@ -322,17 +317,9 @@ pub fn send_close(
         return Err(SendError::Invalid("close code or reason not allowed"));
     }
     sendable(&conn)?;
-    let mut payload = [0u8; 125];
-    payload[..2].copy_from_slice(&code.to_be_bytes());
-    payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+    let (payload, len) = close_payload(code, reason);
     let patience = Patience::here(server, socket, core.proto.send_timeout());
-    put_frame(
-        &core,
-        &conn,
-        patience,
-        Kind::Close,
-        &payload[..2 + reason.len()],
-    )
+    put_frame(&core, &conn, patience, Kind::Close, &payload[..len])
 }
 
 /// Sends a close frame from the worker serving `conn` (protocol errors,
@@ -344,40 +331,42 @@ pub(crate) fn close_frame_now(
     code: u16,
     reason: &str,
 ) {
-    let (frame, len) = close_frame(code, reason);
-    let _ = put(
-        core,
-        conn,
-        Patience::Serving,
-        [&frame[..len], b"", b""],
-        true,
-    );
+    let (payload, len) = close_payload(code, reason);
+    let _ = put_frame(core, conn, Patience::Serving, Kind::Close, &payload[..len]);
 }
 
 /// The end of a stop: what `conn` still owes the client, then a close
 /// frame (unless one was queued already), for the stop to write.
-pub(crate) fn close_frame_owed(conn: &ConnRef<WsState>, code: u16, reason: &str) -> Vec<u8> {
+pub(crate) fn close_frame_owed(
+    role: Role,
+    conn: &ConnRef<WsState>,
+    code: u16,
+    reason: &str,
+) -> Vec<u8> {
     let mut out = conn.out.lock();
     if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT == 0 {
-        let (frame, len) = close_frame(code, reason);
-        if out.send(&conn.stream, [&frame[..len], b"", b""]).is_err() {
+        let (payload, len) = close_payload(code, reason);
+        let sent = with_frame(role, Kind::Close, &payload[..len], |parts| {
+            out.send(&conn.stream, parts)
+        });
+        if sent.is_err() {
             return Vec::new();
         }
     }
     out.take()
 }
 
-/// A close frame (server to client: unmasked) with `code` and as much of
-/// `reason` as fits, and its length.
-fn close_frame(code: u16, reason: &str) -> ([u8; 2 + 2 + 123], usize) {
-    let mut frame = [0u8; 2 + 2 + 123];
-    let reason = &reason.as_bytes()[..reason.len().min(123)];
-    let mut head = [0u8; 14];
-    let n = server_header(Kind::Close, true, 2 + reason.len(), &mut head);
-    frame[..n].copy_from_slice(&head[..n]);
-    frame[n..n + 2].copy_from_slice(&code.to_be_bytes());
-    frame[n + 2..n + 2 + reason.len()].copy_from_slice(reason);
-    (frame, n + 2 + reason.len())
+/// A close frame's payload: `code` and as much of `reason` as fits (123
+/// bytes, cut at a character boundary), and its length.
+fn close_payload(code: u16, reason: &str) -> ([u8; 2 + 123], usize) {
+    let mut payload = [0u8; 2 + 123];
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    payload[..2].copy_from_slice(&code.to_be_bytes());
+    payload[2..2 + end].copy_from_slice(&reason.as_bytes()[..end]);
+    (payload, 2 + end)
 }
 
 /// Sends one text message to many connections: the frame header is
@@ -417,13 +406,18 @@ fn multicast(
         return sockets.to_vec();
     };
     let deadline = Instant::now() + timeout;
+    // A server's frame is encoded once for all; a client's is masked with
+    // a key of its own for each connection.
     let mut head = [0u8; 14];
-    let n = server_header(kind, true, payload.len(), &mut head);
+    let n = super::frame::server_header(kind, true, payload.len(), &mut head);
     let parts = [&head[..n], payload, b""];
     let mut failed = Vec::new();
     let mut full = Vec::new();
     let offer = |c: ConnRef<WsState>, full: &mut Vec<_>, failed: &mut Vec<_>| {
-        let sent = sendable(&c).and_then(|()| put(&core, &c, Patience::Never, parts, false));
+        let sent = sendable(&c).and_then(|()| match core.proto.role {
+            Role::Server => put(&core, &c, Patience::Never, parts, false),
+            Role::Client => put_frame(&core, &c, Patience::Never, kind, payload),
+        });
         match sent {
             Ok(()) => {}
             Err(SendError::Full) => full.push(c),

@@ -5,8 +5,9 @@
 
 use super::config::{Receive, WsShared};
 use super::context::{MsgAt, Ws};
-use super::frame::{self, code, Kind, Utf8Stream};
+use super::frame::{self, code, Kind, Role, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
+use super::mask::with_frame;
 use super::send::SendError;
 use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
@@ -17,6 +18,7 @@ use crate::http::config::HttpConfig;
 use crate::http::framing::find_head_end;
 use crate::http::head::{self, Head};
 use log::Level;
+use std::any::Any;
 use std::cell::RefCell;
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -36,6 +38,26 @@ thread_local! {
     static CX: RefCell<Option<Box<Ws>>> = const { RefCell::new(None) };
     /// The worker's own context, taken while it serves a connection.
     static WORK: RefCell<Option<Box<Ws>>> = const { RefCell::new(None) };
+    /// The data of the connection whose close callback runs on this
+    /// thread (the outer `Some` while one runs).
+    static CLOSING: RefCell<Option<SocketData>> = const { RefCell::new(None) };
+}
+
+/// What an application keeps per connection (see `ws::set_socket_data`).
+pub(crate) type SocketData = Option<Box<dyn Any + Send>>;
+
+/// Runs `f` on the data of the connection whose callback (or close
+/// callback) runs on this thread.
+pub(crate) fn with_data<R>(f: impl FnOnce(&mut SocketData) -> R) -> R {
+    let closing = CLOSING.with(|c| c.try_borrow_mut().ok()?.take());
+    match closing {
+        Some(mut data) => {
+            let r = f(&mut data);
+            CLOSING.with(|c| *c.borrow_mut() = Some(data));
+            r
+        }
+        None => with_ws(|cx| f(&mut cx.st.data)),
+    }
 }
 
 /// Swaps the worker's context into the accessors' slot (and back).
@@ -99,6 +121,8 @@ pub(crate) struct WsState {
     /// What follows once the queued output is written (the lingering
     /// close after our close frame).
     then: Option<Flow>,
+    /// The application's data for this connection.
+    pub(crate) data: SocketData,
 }
 
 impl WsState {
@@ -107,6 +131,25 @@ impl WsState {
             buf: vec![0; INITIAL_BUFFER],
             ..WsState::new_empty()
         }
+    }
+
+    /// The state of a client connection whose handshake is done: what came
+    /// after the server's answer is buffered already.
+    pub(crate) fn opened(leftover: &[u8], data: SocketData) -> Self {
+        let mut buf = vec![0; INITIAL_BUFFER.max(leftover.len())];
+        buf[..leftover.len()].copy_from_slice(leftover);
+        WsState {
+            buf,
+            filled: leftover.len(),
+            open: true,
+            data,
+            ..WsState::new_empty()
+        }
+    }
+
+    /// Whether bytes wait in the buffer.
+    pub(crate) fn has_input(&self) -> bool {
+        self.filled > self.start
     }
 
     fn consume(&mut self, n: usize) {
@@ -121,9 +164,10 @@ impl WsState {
     }
 }
 
-/// The WebSocket protocol.
+/// The WebSocket protocol, as a server or as a client.
 pub(crate) struct WsProto {
     pub(crate) shared: Arc<WsShared>,
+    pub(crate) role: Role,
     head_cfg: HttpConfig,
 }
 
@@ -146,13 +190,17 @@ impl WsProto {
         })
     }
 
-    pub(crate) fn new(shared: Arc<WsShared>) -> Self {
+    pub(crate) fn new(shared: Arc<WsShared>, role: Role) -> Self {
         let head_cfg = HttpConfig {
             all_headers: true,
             max_header_bytes: shared.cfg.max_header_bytes,
             ..HttpConfig::default()
         };
-        WsProto { shared, head_cfg }
+        WsProto {
+            shared,
+            role,
+            head_cfg,
+        }
     }
 
     pub(crate) fn send_timeout(&self) -> Duration {
@@ -227,6 +275,7 @@ impl WsProto {
             buf: &pending[..end],
             head: &head,
             socket: io.id(),
+            data: RefCell::new(None),
         };
         let key = match handshake::validate(&req) {
             Ok(k) => k,
@@ -263,6 +312,7 @@ impl WsProto {
             }
         };
         let resp = handshake::accept_response(key, protocol);
+        let data = req.data.take();
         match self.shared.cfg.ping_interval {
             Some(every) => io.set_deadline(DeadlineKind::Idle, every),
             None => io.conn.set_deadline(DeadlineKind::None, 0),
@@ -281,6 +331,7 @@ impl WsProto {
         io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
         st.consume(end);
         st.open = true;
+        st.data = data;
         if let Some(f) = &self.shared.after_upgrade {
             cx.at = MsgAt::None;
             cx.binary = false;
@@ -341,7 +392,7 @@ impl WsProto {
         loop {
             let st = &mut cx.st;
             let avail = st.filled - st.start;
-            let h = match frame::parse(&st.buf[st.start..st.filled], max) {
+            let h = match frame::parse(&st.buf[st.start..st.filled], max, self.role) {
                 Ok(Some(h)) => h,
                 Ok(None) => return Step::More,
                 Err((c, why)) => return Step::Flow(self.fail(io, c, why)),
@@ -443,10 +494,10 @@ impl WsProto {
                     }
                 }
                 Kind::Ping => {
-                    let mut head = [0u8; 14];
-                    let n = frame::server_header(Kind::Pong, true, h.payload_len, &mut head);
-                    let parts = [&head[..n], &st.buf[p], b""];
-                    match put(io.core, io.conn, Patience::Serving, parts, false) {
+                    let pong = with_frame(self.role, Kind::Pong, &st.buf[p], |parts| {
+                        put(io.core, io.conn, Patience::Serving, parts, false)
+                    });
+                    match pong {
                         // After our close frame, no pong.
                         Ok(()) | Err(SendError::Closing) => {}
                         Err(e) => {
@@ -505,7 +556,19 @@ impl Protocol for WsProto {
     }
 
     fn on_open(&self, io: &Io<'_, Self>, _state: &mut WsState) {
-        io.set_deadline(DeadlineKind::Head, self.shared.cfg.handshake_timeout);
+        match (self.role, self.shared.cfg.ping_interval) {
+            (Role::Server, _) => {
+                io.set_deadline(DeadlineKind::Head, self.shared.cfg.handshake_timeout)
+            }
+            // A client registers a connection whose handshake is done.
+            (Role::Client, every) => {
+                io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
+                match every {
+                    Some(every) => io.set_deadline(DeadlineKind::Idle, every),
+                    None => io.conn.set_deadline(DeadlineKind::None, 0),
+                }
+            }
+        }
     }
 
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut WsState) -> Flow {
@@ -538,13 +601,10 @@ impl Protocol for WsProto {
                 // Queued like any frame: the timer never waits for a
                 // socket, and no ping follows a close frame (checked
                 // under the outbox lock).
-                match put(
-                    io.core,
-                    io.conn,
-                    Patience::Never,
-                    [&[0x89, 0x00], b"", b""],
-                    false,
-                ) {
+                let ping = with_frame(self.role, Kind::Ping, b"", |parts| {
+                    put(io.core, io.conn, Patience::Never, parts, false)
+                });
+                match ping {
                     Ok(()) => state.awaiting_pong = true,
                     // A close went out (its own deadline replaced this
                     // one), or output waits (the send deadline did).
@@ -569,10 +629,14 @@ impl Protocol for WsProto {
         state.then = None;
         let code = state.peer_close;
         if let (Some(f), true) = (&self.shared.on_close, state.open) {
+            // The connection's data, for `ws::with_socket_data` in `f`.
+            let outer = CLOSING.with(|c| c.replace(Some(state.data.take())));
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, code, msg))).is_err() {
                 log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
             }
+            CLOSING.with(|c| *c.borrow_mut() = outer);
         }
+        state.data = None;
     }
 
     fn is_listed(&self, conn: &ConnRef<WsState>) -> bool {
@@ -583,11 +647,11 @@ impl Protocol for WsProto {
         // Then the stop waits (a little) for the client's answer, also when
         // a sender's close went out before.
         if state.open {
-            Some(close_frame_owed(
-                conn,
-                code::GOING_AWAY,
-                "server shutting down",
-            ))
+            let reason = match self.role {
+                Role::Server => "server shutting down",
+                Role::Client => "client shutting down",
+            };
+            Some(close_frame_owed(self.role, conn, code::GOING_AWAY, reason))
         } else {
             // A refused handshake's answer, not written yet.
             let rest = conn.out.lock().take();
@@ -724,6 +788,7 @@ impl WsState {
             awaiting_pong: false,
             peer_close: None,
             then: None,
+            data: None,
         }
     }
 }
