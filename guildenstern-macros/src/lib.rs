@@ -44,7 +44,10 @@ mod ws_server;
 ///
 /// Each key may be given once and sets the builder method of the same name
 /// (the `_ms` keys set the method without the suffix, in milliseconds). Only
-/// `port` is required; every other setting has the runtime's default.
+/// `port` is required; every other setting has the runtime's default. A
+/// numeric key takes an integer literal, checked here at compile time, or
+/// a constant or any expression (`threads = WORKERS * 2`), which rustc
+/// types and the server checks when it starts.
 ///
 /// | key | value | builder call |
 /// |-----|-------|--------------|
