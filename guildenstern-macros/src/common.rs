@@ -46,6 +46,8 @@ pub(crate) struct Spec {
     pub(crate) example: &'static str,
     /// The context type of the explicit-context shape, as in `Http`.
     pub(crate) context: &'static str,
+    /// That type's path in the runtime.
+    pub(crate) context_type: fn(Span) -> TokenStream,
     /// The handler in messages, as in `an HTTP handler`.
     pub(crate) handler: &'static str,
     /// The server in messages, as in `an HTTP server`.

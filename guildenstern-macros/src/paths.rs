@@ -47,6 +47,10 @@ runtime_paths! {
     duration => Duration,
     /// The bounds on options and their `const fn` checks.
     limits => limits,
+    /// The HTTP handler's context type.
+    http_context => Http,
+    /// The WebSocket callbacks' context type.
+    ws_context => Ws,
 }
 
 #[cfg(test)]
@@ -65,6 +69,8 @@ mod tests {
             level_filter(span),
             duration(span),
             limits(span),
+            http_context(span),
+            ws_context(span),
         ]
         .map(|path| path.to_string().replace(' ', ""));
         for (path, item) in rendered.iter().zip(ALL) {

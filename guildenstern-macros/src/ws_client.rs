@@ -20,6 +20,7 @@ const CLIENT: Spec = Spec {
     port: 0,
     example: "got",
     context: "Ws",
+    context_type: paths::ws_context,
     handler: "a WebSocket client's receive callback",
     server: "a WebSocket clientele",
     answer: "answer with `reply_text` or `reply_binary`",

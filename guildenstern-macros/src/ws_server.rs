@@ -22,6 +22,7 @@ const WS: Spec = Spec {
     port: 9001,
     example: "echo",
     context: "Ws",
+    context_type: paths::ws_context,
     handler: "a WebSocket handler",
     server: "a WebSocket server",
     answer: "answer with `reply_text` or `reply_binary`",

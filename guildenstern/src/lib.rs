@@ -98,9 +98,9 @@ macro_rules! serve {
 pub mod __private {
     pub use crate::client::WsClientele;
     pub use crate::dispatch::Dispatcher;
-    pub use crate::http::{Content, HttpServer};
+    pub use crate::http::{Content, Http, HttpServer};
     pub use crate::limits;
-    pub use crate::ws::WsServer;
+    pub use crate::ws::{Ws, WsServer};
     pub use log::LevelFilter;
     pub use std::time::Duration;
 

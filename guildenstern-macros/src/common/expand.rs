@@ -78,8 +78,15 @@ impl Handler {
                 // context type, rustc reports the mismatch there.
                 let span = type_name_span(&ty);
                 let builder = (spec.builder)(span);
+                let context = (spec.context_type)(span);
                 let handler = Ident::new("__gs_handler", span);
-                quote_spanned!(span=> #builder::with_context(#handler))
+                // Coerced to a fn pointer first, so that a wrong context
+                // type is one plain mismatch on that type (not a closure
+                // bound's error with a nonsensical "wrap it in a closure").
+                quote_spanned!(span=> {
+                    let handler: fn(&mut #context) = #handler;
+                    #builder::with_context(handler)
+                })
             }
         };
         quote! {
