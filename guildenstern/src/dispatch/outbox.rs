@@ -50,6 +50,7 @@ impl Outbox {
         } else {
             0
         };
+        self.compact();
         for p in parts {
             if skip >= p.len() {
                 skip -= p.len();
@@ -59,6 +60,16 @@ impl Outbox {
             skip = 0;
         }
         Ok(())
+    }
+
+    /// Drops the bytes already written once they are half the buffer (or
+    /// more than [`KEEP`]), so that the buffer holds what is owed and not
+    /// everything ever sent while a slow reader keeps some owed.
+    fn compact(&mut self) {
+        if self.sent > 0 && (self.sent >= self.buf.len() / 2 || self.sent > KEEP) {
+            self.buf.drain(..self.sent);
+            self.sent = 0;
+        }
     }
 
     /// Takes what is still owed, leaving the queue empty.
@@ -99,5 +110,37 @@ mod tests {
         assert_eq!(&got[..4], b"head");
         assert!(got[4..4 + big.len()].iter().all(|&b| b == 7));
         assert_eq!(&got[4 + big.len()..], b"tailnext");
+    }
+
+    /// A reader that always leaves some output owed: the buffer holds what
+    /// is owed, not everything sent (it used to keep every byte until the
+    /// queue was empty).
+    #[test]
+    fn the_buffer_holds_what_is_owed_not_what_was_sent() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let tx = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut rx, _) = l.accept().unwrap();
+        tx.set_nonblocking(true).unwrap();
+        let mut out = Outbox::default();
+        let piece = vec![1u8; 64 * 1024];
+        let mut chunk = vec![0u8; 32 * 1024];
+        let mut sent = 0usize;
+        let mut most_kept = 0;
+        while sent < 64 << 20 {
+            // A sender that keeps up to 1 MiB owed (as `ws::send` does).
+            if out.pending() < 1 << 20 {
+                out.send(&tx, [&piece, b"", b""]).unwrap();
+                sent += piece.len();
+            } else {
+                let _ = rx.read(&mut chunk).unwrap();
+                out.flush(&tx).unwrap();
+            }
+            most_kept = most_kept.max(out.buf.len());
+        }
+        assert!(
+            most_kept < 4 << 20,
+            "the buffer reached {most_kept} bytes for {} owed",
+            out.pending()
+        );
     }
 }
