@@ -274,7 +274,10 @@ impl<P: Protocol> Core<P> {
         let c = core.clone();
         std::thread::Builder::new()
             .name(format!("{}-timer", core.cfg.name))
-            .spawn(move || super::timer::run(&c))?;
+            .spawn(move || {
+                c.proto.housekeeping_start(&c.server());
+                super::timer::run(&c)
+            })?;
         Ok(())
     }
 

@@ -175,6 +175,11 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// Runs first on every worker thread.
     fn thread_start(&self, _server: &Server) {}
 
+    /// Runs first on the housekeeping thread, which fires deadlines and
+    /// carries out the stop, and so may run close callbacks: what they send
+    /// from there must never wait for a client.
+    fn housekeeping_start(&self, _server: &Server) {}
+
     /// Runs last on every worker thread.
     fn thread_stop(&self, _server: &Server) {}
 }

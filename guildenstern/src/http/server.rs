@@ -271,6 +271,12 @@ impl Protocol for HttpProto {
         crate::context::enter_thread(server);
     }
 
+    fn housekeeping_start(&self, server: &Server) {
+        // Close callbacks may run here: `server()` answers as on a worker,
+        // and a WebSocket send from one never waits for a client.
+        crate::context::enter_thread(server);
+    }
+
     fn thread_stop(&self, _server: &Server) {
         CX.with(|c| c.borrow_mut().take());
         crate::context::leave_thread();

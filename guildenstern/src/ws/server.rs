@@ -676,6 +676,13 @@ impl Protocol for WsProto {
         crate::context::enter_thread(server);
     }
 
+    fn housekeeping_start(&self, server: &Server) {
+        // Close callbacks may run here (deadlines, the stop): a send from
+        // them is a worker's, which never waits for a client, and
+        // `server()` answers as it does on a worker.
+        crate::context::enter_thread(server);
+    }
+
     fn thread_stop(&self, _server: &Server) {
         CX.with(|c| c.borrow_mut().take());
         WORK.with(|c| c.borrow_mut().take());
