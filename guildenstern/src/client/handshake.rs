@@ -43,7 +43,11 @@ impl WsUrl {
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
-            (host, after.strip_prefix(':'))
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or_else(|| bad("junk after ]"))?),
+            };
+            (host, port)
         } else {
             match authority.rsplit_once(':') {
                 Some((h, p)) => (h, Some(p)),
@@ -53,7 +57,7 @@ impl WsUrl {
         if host.is_empty()
             || host
                 .bytes()
-                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b"[]/?#".contains(&b))
         {
             return Err(bad("no valid host"));
         }
@@ -71,11 +75,21 @@ impl WsUrl {
         {
             return Err(bad("spaces or control characters in the path"));
         }
+        // The Host field is made from what was checked, not copied as written.
+        let shown = if authority.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        let authority = match port {
+            80 => shown,
+            _ => format!("{shown}:{port}"),
+        };
         Ok(WsUrl {
             host: host.to_owned(),
             port,
             target,
-            authority: authority.to_owned(),
+            authority,
         })
     }
 }
@@ -251,10 +265,16 @@ mod tests {
         assert_eq!((u.port, u.target.as_str()), (80, "/"));
         let u = WsUrl::parse("ws://[::1]:8080?x=1").unwrap();
         assert_eq!(
-            (u.host.as_str(), u.port, u.target.as_str()),
-            ("::1", 8080, "/?x=1")
+            (u.host.as_str(), u.port, u.target.as_str(), u.authority.as_str()),
+            ("::1", 8080, "/?x=1", "[::1]:8080")
         );
+        let u = WsUrl::parse("ws://[::1]/").unwrap();
+        assert_eq!((u.port, u.authority.as_str()), (80, "[::1]"));
         for bad in [
+            // No header lines smuggled into the request, no port dropped.
+            "ws://[::1]\r\nX-Evil: 1/chat",
+            "ws://[::1]junk:9001/",
+            "ws://[::1]x/",
             "http://a/",
             "wss://a/",
             "ws://",
