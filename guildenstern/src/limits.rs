@@ -8,6 +8,10 @@
 pub const MIN_HEADER_BYTES: usize = 256;
 /// The most worker threads a server takes.
 pub const MAX_THREADS: usize = 4096;
+/// The largest `max_message_bytes` a WebSocket server or client takes
+/// (1 TiB): far beyond any memory, and small enough that a frame's length
+/// checked against it never overflows the sums made with it.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 40;
 /// The most header fields a request may have (`max_headers`).
 pub const MAX_HEADERS: usize = 512;
 

@@ -265,7 +265,12 @@ mod tests {
         assert_eq!((u.port, u.target.as_str()), (80, "/"));
         let u = WsUrl::parse("ws://[::1]:8080?x=1").unwrap();
         assert_eq!(
-            (u.host.as_str(), u.port, u.target.as_str(), u.authority.as_str()),
+            (
+                u.host.as_str(),
+                u.port,
+                u.target.as_str(),
+                u.authority.as_str()
+            ),
             ("::1", 8080, "/?x=1", "[::1]:8080")
         );
         let u = WsUrl::parse("ws://[::1]/").unwrap();

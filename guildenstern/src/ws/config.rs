@@ -8,7 +8,7 @@ use crate::dispatch::{
     self, builder_options, CloseCause, OnThread, Options, Server, SocketId, Startable,
 };
 use crate::error::Error;
-use crate::limits::MIN_HEADER_BYTES;
+use crate::limits::{MAX_MESSAGE_BYTES, MIN_HEADER_BYTES};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,9 +39,12 @@ impl Default for WsConfig {
 impl WsConfig {
     /// The checks `start` makes.
     pub(crate) fn check(&self) -> Result<(), Error> {
-        if self.max_message_bytes == 0 || self.max_header_bytes < MIN_HEADER_BYTES {
+        if self.max_message_bytes == 0
+            || self.max_message_bytes > MAX_MESSAGE_BYTES
+            || self.max_header_bytes < MIN_HEADER_BYTES
+        {
             return Err(Error::Config(format!(
-                "max_message_bytes must be ≥ 1 and max_header_bytes ≥ {MIN_HEADER_BYTES}"
+                "max_message_bytes must be 1..={MAX_MESSAGE_BYTES} and max_header_bytes ≥ {MIN_HEADER_BYTES}"
             )));
         }
         if self.handshake_timeout.is_zero()

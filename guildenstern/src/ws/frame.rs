@@ -110,6 +110,10 @@ pub(crate) fn parse(
             return Err((code::PROTOCOL, "control frame payload over 125 bytes"));
         }
     }
+    if len >> 63 != 0 {
+        // RFC 6455 §5.2: the most significant bit of a 64-bit length is 0.
+        return Err((code::PROTOCOL, "payload length with its top bit set"));
+    }
     if len > max_payload as u64 {
         return Err((code::TOO_BIG, "message too big"));
     }
@@ -325,6 +329,11 @@ mod tests {
             (&[0x8B, 0x80, 0, 0, 0, 0], code::PROTOCOL),         // reserved control opcode
             (&[0x09, 0x80, 0, 0, 0, 0], code::PROTOCOL),         // fragmented ping
             (&[0x89, 0xFE, 0, 126, 0, 0, 0, 0], code::PROTOCOL), // ping of 126 bytes
+            // A 64-bit length with its top bit set.
+            (
+                &[0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+                code::PROTOCOL,
+            ),
         ];
         for (bytes, want) in cases {
             assert_eq!(
