@@ -2,11 +2,13 @@
 //! per frame, not predictable from the ones before), and the encoding of
 //! a frame as the side we play sends it.
 //!
-//! The keys come from std's `RandomState`: SipHash keyed with 128 random
-//! bits the OS gave the process, applied to a per-thread counter. SipHash
-//! is a pseudo-random function, so the keys cannot be told from random
-//! ones without its key; no extra crate, no `unsafe`, every platform std
-//! runs on.
+//! The keys come from std's `RandomState`: its keyed hash (SipHash-1-3
+//! today; std does not promise which) with 128 random bits the OS gave the
+//! process as key, applied to a per-thread counter. Without that secret
+//! key the next mask cannot be predicted from the ones seen, which is what
+//! the masking is for (it keeps a client from choosing the bytes a proxy
+//! sees); it is not a vetted cryptographic generator, and need not be:
+//! the mask is not a confidentiality measure. No extra crate, no `unsafe`.
 
 use super::frame::{header, Kind, Role};
 use std::cell::{Cell, RefCell};
