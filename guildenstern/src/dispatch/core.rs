@@ -797,11 +797,18 @@ impl<P: Protocol> Core<P> {
             drop(n);
             // Only the connections being served (their state is held): the
             // others are owed their answers or refusals by the farewell.
-            self.table.for_each(|c| {
-                if c.state.try_lock().is_none() {
+            let mut open = Vec::new();
+            self.table.for_each(|c| open.push(c.clone()));
+            for c in open {
+                let held = c.state.try_lock().is_none();
+                if held {
                     let _ = c.stream.shutdown(Shutdown::Both);
+                } else {
+                    // A close that found the state taken by this look runs
+                    // its callback now.
+                    self.state_released(&c);
                 }
-            });
+            }
             self.backend.wake_all();
             n = self.live_workers.lock();
             let extra = Instant::now() + Duration::from_secs(1);
