@@ -195,9 +195,9 @@ fn connect(url: &WsUrl, deadline: Instant) -> Result<TcpStream, ClientError> {
     Err(ClientError::Connect(last))
 }
 
+/// [`crate::ws::handshake::has_token`] on raw field bytes.
 fn has_token(value: &[u8], token: &str) -> bool {
-    std::str::from_utf8(value)
-        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    std::str::from_utf8(value).is_ok_and(|v| crate::ws::handshake::has_token(v, token))
 }
 
 /// Checks the server's answer to the upgrade request with `key` (§4.1,

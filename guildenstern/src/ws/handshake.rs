@@ -107,7 +107,9 @@ pub(crate) struct Refusal {
     pub(crate) msg: &'static str,
 }
 
-fn has_token(value: &str, token: &str) -> bool {
+/// Whether the comma-separated field value `value` lists `token`
+/// (case-insensitive), as `Connection` and `Upgrade` do.
+pub(crate) fn has_token(value: &str, token: &str) -> bool {
     value
         .split(',')
         .any(|t| t.trim().eq_ignore_ascii_case(token))

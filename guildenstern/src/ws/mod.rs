@@ -20,7 +20,7 @@ mod accessors;
 mod config;
 mod context;
 mod frame;
-mod handshake;
+pub(crate) mod handshake;
 mod mask;
 mod send;
 mod server;
