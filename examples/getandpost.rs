@@ -35,6 +35,7 @@ fn post_form(cx: &mut Http) {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     println!("open http://localhost:5050/");
     guildenstern::serve![get_form, post_form];
 }

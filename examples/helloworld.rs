@@ -10,6 +10,7 @@ fn hello() {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     println!("serving http://127.0.0.1:8080/ (Ctrl-C stops)");
     guildenstern::serve![hello];
 }

@@ -34,6 +34,7 @@ fn forty_threads() {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     guildenstern::serve![one_thread, forty_threads];
     println!("httptest stopped");
 }

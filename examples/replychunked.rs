@@ -38,6 +38,7 @@ fn serve_page() {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     println!("open http://localhost:5050/");
     guildenstern::serve![serve_page];
 }

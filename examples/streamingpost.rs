@@ -57,6 +57,7 @@ fn upload() {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     println!("open http://localhost:5050/");
     guildenstern::serve![form, upload];
 }

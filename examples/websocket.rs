@@ -121,6 +121,7 @@ fn closed(_server: &Server, socket: SocketId, cause: CloseCause, code: Option<u1
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     println!("open http://localhost:5050/");
     guildenstern::serve![page, websocket];
     println!("websocket example stopped");

@@ -33,5 +33,6 @@ fn wsecho() -> WsServer {
 }
 
 fn main() {
+    guildenstern_examples::init_logging();
     guildenstern::serve![wsecho];
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Autobahn TestSuite (RFC 6455 conformance) against the `wsecho` example.
+# Autobahn TestSuite (RFC 6455 conformance) against the `wsecho` example,
+# or, with --client, against our WebSocket client.
 #
 # Runs the Autobahn case files through kosoku (a Python 3 runner of them, on
 # PyPI; the original suite needs Python 2) against `examples/wsecho.rs` on
@@ -14,7 +15,12 @@
 # It prints per-section counts, and last a line `autobahn: N passed, M failed`.
 # The exit status is 0 only when no case failed.
 #
-# Usage: scripts/autobahn.sh [kosoku selection args, e.g. -i '6.*' -x '9.*']
+# With --client the roles turn: kosoku is the fuzzing server (`-m
+# fuzzingserver`) and `gs-autobahn-client` (tests/bin/autobahn_client.rs, a
+# clientele that echoes every message) runs each case against it; the
+# verdicts are checked the same way (client reports in target/autobahn-client/).
+#
+# Usage: scripts/autobahn.sh [--client] [kosoku selection args, e.g. -i '6.*' -x '9.*']
 #   With selection arguments the completeness check is skipped.
 # Environment:
 #   AUTOBAHN_PARALLELISM  cases kosoku runs at once (default 4)
@@ -32,6 +38,12 @@ cd "$(dirname "$0")/.."
 KOSOKU_VERSION=0.1.0
 VENV=target/autobahn-venv
 OUT=target/autobahn
+MODE=server
+if [[ "${1:-}" == --client ]]; then
+    MODE=client
+    OUT=target/autobahn-client
+    shift
+fi
 PARALLELISM=${AUTOBAHN_PARALLELISM:-4}
 RUN_TIMEOUT=${AUTOBAHN_TIMEOUT:-300}
 START_DEADLINE=30 # seconds for wsecho to accept connections
@@ -58,9 +70,14 @@ sys.exit(m.version('kosoku') != '$KOSOKU_VERSION')" 2>/dev/null; then
         "kosoku==$KOSOKU_VERSION"
 fi
 
-# --- 2. The server under test ---
-cargo build --release --example wsecho
+# --- 2. The server under test (or the client) ---
+if [[ $MODE == server ]]; then
+    cargo build --release --example wsecho
+else
+    cargo build --release --bin gs-autobahn-client
+fi
 WSECHO="${CARGO_TARGET_DIR:-target}/release/examples/wsecho"
+CLIENT="${CARGO_TARGET_DIR:-target}/release/gs-autobahn-client"
 mkdir -p "$OUT"
 rm -rf "$OUT/reports"
 
@@ -97,9 +114,19 @@ for attempt in 1 2 3 4 5; do
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
-    "$WSECHO" "$port" >"$OUT/wsecho.log" 2>&1 &
-    WSECHO_PID=$!
-    if "$VENV/bin/python" - "$port" "$WSECHO_PID" "$START_DEADLINE" <<'PY'; then
+    if [[ $MODE == server ]]; then
+        "$WSECHO" "$port" >"$OUT/wsecho.log" 2>&1 &
+        WSECHO_PID=$!
+        STARTED_PID=$WSECHO_PID
+    else
+        # kosoku serves the cases; it ends once the client asked for the reports.
+        timeout --kill-after=10 "$RUN_TIMEOUT" \
+            "$VENV/bin/kosoku" -m fuzzingserver "127.0.0.1:$port" -o "$OUT/reports" "$@" \
+            >"$OUT/kosoku.log" 2>&1 &
+        KOSOKU_PID=$!
+        STARTED_PID=$KOSOKU_PID
+    fi
+    if "$VENV/bin/python" - "$port" "$STARTED_PID" "$START_DEADLINE" <<'PY'; then
 import os, socket, sys, time
 port, pid, deadline = int(sys.argv[1]), int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
 while time.monotonic() < deadline:
@@ -124,58 +151,79 @@ PY
         PORT=$port
         break
     fi
-    log "wsecho did not start on port $port (attempt $attempt):"
-    tail -n 5 "$OUT/wsecho.log" >&2 || true
+    log "the $MODE side did not start on port $port (attempt $attempt):"
+    tail -n 5 "$OUT/wsecho.log" "$OUT/kosoku.log" >&2 2>/dev/null || true
     cleanup
     WSECHO_PID=
+    KOSOKU_PID=
 done
 if [[ -z "$PORT" ]]; then
-    log "could not start wsecho"
+    log "could not start the $MODE side"
     exit 1
 fi
 
-# --- 3. The cases (sections 1-10, 12, 13: all kosoku has) ---
-log "running kosoku $KOSOKU_VERSION against 127.0.0.1:$PORT (-p $PARALLELISM)"
-started=$SECONDS
-rc=0
-# In the background, so that a signal to this script is handled at once.
-timeout --kill-after=10 "$RUN_TIMEOUT" \
-    "$VENV/bin/kosoku" "127.0.0.1:$PORT" -p "$PARALLELISM" -o "$OUT/reports" "$@" \
-    >"$OUT/kosoku.log" 2>&1 &
-KOSOKU_PID=$!
-wait "$KOSOKU_PID" || rc=$?
-KOSOKU_PID=
-log "kosoku finished in $((SECONDS - started)) s (exit $rc; nonzero also for UNIMPLEMENTED)"
-if ((rc == 124 || rc == 137)); then
-    log "kosoku ran past ${RUN_TIMEOUT}s; see $OUT/kosoku.log"
-    echo "autobahn: 0 passed, 1 failed"
-    exit 1
+if [[ $MODE == client ]]; then
+    log "running gs-autobahn-client against kosoku $KOSOKU_VERSION's fuzzing server on 127.0.0.1:$PORT"
+    started=$SECONDS
+    crc=0
+    timeout --kill-after=10 "$RUN_TIMEOUT" "$CLIENT" "ws://127.0.0.1:$PORT" \
+        >"$OUT/client.log" 2>&1 || crc=$?
+    rc=0
+    wait "$KOSOKU_PID" || rc=$?
+    KOSOKU_PID=
+    log "client finished in $((SECONDS - started)) s (client exit $crc, kosoku exit $rc; nonzero also for UNIMPLEMENTED)"
+    if ((crc != 0)); then
+        log "the client failed; see $OUT/client.log"
+        tail -n 20 "$OUT/client.log" >&2 || true
+        echo "autobahn: 0 passed, 1 failed"
+        exit 1
+    fi
 fi
-if ! kill -0 "$WSECHO_PID" 2>/dev/null; then
-    log "wsecho died during the run; see $OUT/wsecho.log"
-    tail -n 20 "$OUT/wsecho.log" >&2 || true
-    echo "autobahn: 0 passed, 1 failed"
-    exit 1
+
+# --- 3. The cases (sections 1-10, 12, 13: all kosoku has) ---
+if [[ $MODE == server ]]; then
+    log "running kosoku $KOSOKU_VERSION against 127.0.0.1:$PORT (-p $PARALLELISM)"
+    started=$SECONDS
+    rc=0
+    # In the background, so that a signal to this script is handled at once.
+    timeout --kill-after=10 "$RUN_TIMEOUT" \
+        "$VENV/bin/kosoku" "127.0.0.1:$PORT" -p "$PARALLELISM" -o "$OUT/reports" "$@" \
+        >"$OUT/kosoku.log" 2>&1 &
+    KOSOKU_PID=$!
+    wait "$KOSOKU_PID" || rc=$?
+    KOSOKU_PID=
+    log "kosoku finished in $((SECONDS - started)) s (exit $rc; nonzero also for UNIMPLEMENTED)"
+    if ((rc == 124 || rc == 137)); then
+        log "kosoku ran past ${RUN_TIMEOUT}s; see $OUT/kosoku.log"
+        echo "autobahn: 0 passed, 1 failed"
+        exit 1
+    fi
+    if ! kill -0 "$WSECHO_PID" 2>/dev/null; then
+        log "wsecho died during the run; see $OUT/wsecho.log"
+        tail -n 20 "$OUT/wsecho.log" >&2 || true
+        echo "autobahn: 0 passed, 1 failed"
+        exit 1
+    fi
 fi
 
 # --- 4. The verdicts ---
 full=1
 (($# > 0)) && full=0
-"$VENV/bin/python" - "$OUT/reports/index.json" "$full" <<'PY'
+"$VENV/bin/python" - "$OUT/reports/index.json" "$full" "$OUT" <<'PY'
 import collections, json, sys
 
-index_path, full = sys.argv[1], sys.argv[2] == "1"
+index_path, full, out = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
 try:
     with open(index_path) as f:
         index = json.load(f)
 except (OSError, ValueError) as e:
-    print(f"autobahn.sh: no report ({e}); see target/autobahn/kosoku.log", file=sys.stderr)
+    print(f"autobahn.sh: no report ({e}); see {out}/kosoku.log", file=sys.stderr)
     print("autobahn: 0 passed, 1 failed")
     sys.exit(1)
 
 ACCEPTED = {"OK", "NON-STRICT", "INFORMATIONAL"}
 CLOSE_ACCEPTED = {"OK", "INFORMATIONAL"}
-DEFLATE = {"12", "13"}  # permessage-deflate: not offered by the server
+DEFLATE = {"12", "13"}  # permessage-deflate: offered by neither our server nor our client
 
 def key(case_id):
     return [int(p) for p in case_id.split(".")]
@@ -195,7 +243,7 @@ for case_id in sorted(cases, key=key):
     if behavior not in accepted or close not in CLOSE_ACCEPTED:
         failed.append(f"{case_id}: behavior={behavior} behaviorClose={close} "
                       f"remoteCloseCode={e.get('remoteCloseCode')} "
-                      f"(target/autobahn/reports/{e['reportfile']})")
+                      f"({out}/reports/{e['reportfile']})")
 
 if full:
     # Every case kosoku knows must have a verdict.

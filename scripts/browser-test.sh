@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Real-browser test of examples/websocket.rs: headless Chromium (Debian's
-# `chromium` package) driven by playwright-core (tests/browser/, npm), run
-# with Node's built-in test runner.
+# Real-browser tests of examples/websocket.rs, examples/multipart.rs and
+# examples/websocketdiscussion.rs:
+# headless Chromium (Debian's `chromium` package) driven by playwright-core
+# (tests/browser/, npm), run with Node's built-in test runner.
 #
 # On a fresh Debian machine it installs what is missing (the chromium
 # package with apt-get; playwright-core with `npm ci` from the lock file),
-# builds the example (`cargo build --example websocket`), runs
-# tests/browser/*.test.mjs and ends with the line
+# builds the examples (`cargo build --example websocket --example
+# multipart --example websocketdiscussion`), runs tests/browser/*.test.mjs and ends with the line
 #
 #     browser: N passed, M failed
 #
@@ -59,8 +60,8 @@ echo "== npm ci (tests/browser)"
     fi
 ) || { echo "npm ci failed"; finish 0 1; }
 
-echo "== cargo build --example websocket"
-cargo build --example websocket || { echo "build failed"; finish 0 1; }
+echo "== cargo build --example websocket --example multipart --example websocketdiscussion"
+cargo build --example websocket --example multipart --example websocketdiscussion || { echo "build failed"; finish 0 1; }
 
 echo "== node --test (tests/browser)"
 tap="$(mktemp)"

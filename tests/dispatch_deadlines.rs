@@ -18,6 +18,7 @@ on_both_dispatchers!(
     head_deadline_is_not_restarted_by_each_byte,
     idle_connection_times_out_while_a_busy_one_stays,
     stalled_compact_body_is_answered_408,
+    a_head_pipelined_behind_a_slow_handler_gets_its_own_deadline,
 );
 
 /// Three clients drip a request head one byte at a time — a byte after each
@@ -205,4 +206,38 @@ fn stalled_compact_body_is_answered_408(d: Dispatcher) {
     )
     .expect("an answer");
     assert_eq!((r.status, r.text().as_str()), (200, "hello"));
+}
+
+/// A head pipelined behind a request whose handler outlasts the head
+/// deadline: once that handler is done, the head left partial in the buffer
+/// gets a whole head deadline of its own (armed when it proves partial),
+/// not the one armed when the bytes were read, long passed by then. The
+/// sleeps let deadlines pass; they synchronise nothing.
+fn a_head_pipelined_behind_a_slow_handler_gets_its_own_deadline(d: Dispatcher) {
+    const HEAD_TIMEOUT: Duration = Duration::from_millis(1000);
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let go_rx = std::sync::Mutex::new(go_rx);
+    let srv = TestServer::start(
+        HttpServer::new(move || {
+            if is_uri("/wait") {
+                let _ = go_rx.lock().unwrap().recv_timeout(LIMIT);
+            }
+            reply(uri())
+        })
+        .dispatcher(d)
+        .threads(2)
+        .header_timeout(HEAD_TIMEOUT),
+    );
+    let mut c = srv.connect();
+    c.send("GET /wait HTTP/1.1\r\nHost: test\r\n\r\nGET /next HTTP/1.1\r\nHo");
+    // The handler holds the request past the deadline armed at the read.
+    std::thread::sleep(HEAD_TIMEOUT + Duration::from_millis(500));
+    go_tx.send(()).unwrap();
+    let r = c.read_reply().expect("the first answer");
+    assert_eq!((r.status, r.text().as_str()), (200, "/wait"));
+    // Well within a fresh head deadline, past the housekeeping tick.
+    std::thread::sleep(HEAD_TIMEOUT * 2 / 5);
+    c.send("st: test\r\n\r\n");
+    let r = c.read_reply().expect("the second answer");
+    assert_eq!((r.status, r.text().as_str()), (200, "/next"));
 }

@@ -23,6 +23,8 @@ on_both_dispatchers!(
     request_then_half_close_is_answered_and_closed,
     pipelined_requests_then_half_close_are_answered_and_closed,
     a_refused_client_still_sending_reads_the_refusal,
+    a_timed_out_client_still_sending_reads_the_408,
+    a_client_that_never_stops_sending_is_cut_off_as_abuse,
 );
 
 /// Well below the idle and head timeouts set on the server.
@@ -137,4 +139,75 @@ fn a_refused_client_still_sending_reads_the_refusal(d: Dispatcher) {
         "{}",
         String::from_utf8_lossy(&got)
     );
+}
+
+/// A client whose body stalls past the body timeout gets a 408, then goes
+/// on sending the rest of its upload before it reads: the 408 is followed
+/// by a lingering close, as a refusal is, so the rest is taken and the 408
+/// read. (A close at once met the unread upload with a reset.)
+fn a_timed_out_client_still_sending_reads_the_408(d: Dispatcher) {
+    const UPLOAD: usize = 300 * 1024;
+    let srv = TestServer::start(
+        HttpServer::new(|| reply("hello"))
+            .content(Content::Compact)
+            .max_body_bytes(UPLOAD)
+            .body_timeout(Duration::from_millis(200))
+            .dispatcher(d)
+            .threads(1),
+    );
+    let mut s = connect_with_deadline(srv.addr, LIMIT);
+    let head = format!("POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: {UPLOAD}\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&[b'x'; 1000]).unwrap();
+    // The 408 has arrived (left unread) once the socket has a byte to peek.
+    let mut first = [0u8; 1];
+    assert_eq!(
+        s.peek(&mut first).unwrap(),
+        1,
+        "an answer to the stalled body"
+    );
+    let mut w = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        w.write_all(&vec![b'x'; UPLOAD - 1000])?;
+        w.shutdown(Shutdown::Write)
+    });
+    let result = writer.join().unwrap();
+    let got = until_closed(&mut s).expect("closed, not reset");
+    assert!(
+        result.is_ok(),
+        "the rest of the upload was refused: {result:?}"
+    );
+    assert_eq!(
+        status_of(&got),
+        Some(408),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+/// A refused client that keeps sending past the lingering close's budget
+/// (64 MiB) is cut off, and its close says why: the drain's verdict, not
+/// the refusal's.
+fn a_client_that_never_stops_sending_is_cut_off_as_abuse(d: Dispatcher) {
+    let closes = Closes::default();
+    let srv = TestServer::start(
+        HttpServer::new(|| reply("hello"))
+            .on_close(closes.hook())
+            .dispatcher(d)
+            .threads(1),
+    );
+    let mut s = connect_with_deadline(srv.addr, LIMIT);
+    // NoBody: refused with 413 at the head, then drained.
+    let head = "POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: 100000000\r\n\r\n";
+    s.write_all(head.as_bytes()).unwrap();
+    let piece = vec![b'x'; 1 << 20];
+    let mut sent = 0usize;
+    while sent < 100 << 20 && s.write_all(&piece).is_ok() {
+        sent += piece.len();
+    }
+    assert!(sent < 100 << 20, "the server took all {sent} bytes");
+    closes.wait_len(1);
+    let (_, cause, msg) = closes.all().remove(0);
+    assert_eq!(cause, CloseCause::ProtocolViolated, "{msg}");
+    assert!(msg.contains("kept sending"), "{msg}");
 }

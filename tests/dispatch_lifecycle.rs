@@ -17,7 +17,50 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 use support::{exchange, get, wait_until, TestServer};
 
+/// Where a handler waits for the test: [`Pass::wait`] in the handler tells
+/// the test it got there, then blocks until the test lets it through.
+struct Pass {
+    entered: mpsc::Sender<()>,
+    release: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Pass {
+    fn wait(&self) {
+        self.entered.send(()).unwrap();
+        let _ = self.release.lock().unwrap().recv_timeout(LIMIT);
+    }
+}
+
+/// The test's side of a [`Pass`].
+struct Gate {
+    entered: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+}
+
+impl Gate {
+    /// Waits until a handler is at the pass.
+    fn entered(&self) {
+        self.entered.recv_timeout(LIMIT).expect("a handler waits");
+    }
+
+    /// Lets one handler through.
+    fn release(&self) {
+        self.release.send(()).unwrap();
+    }
+}
+
+fn gate() -> (Pass, Gate) {
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let pass = Pass {
+        entered: entered_tx,
+        release: Mutex::new(release_rx),
+    };
+    (pass, Gate { entered, release })
+}
+
 on_both_dispatchers!(
+    a_handler_past_the_grace_period_costs_the_others_nothing,
     handler_panic_answers_500_and_the_worker_lives_on,
     panic_after_a_partial_reply_closes_without_500,
     stop_lets_in_flight_requests_finish,
@@ -124,14 +167,11 @@ fn panic_after_a_partial_reply_closes_without_500(d: Dispatcher) {
 /// Shutdown, and `join` returns once the handler is done.
 fn stop_lets_in_flight_requests_finish(d: Dispatcher) {
     let closes = Closes::default();
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (pass, gate) = gate();
     let srv = TestServer::start(
         HttpServer::new(move || {
             if is_uri("/block") {
-                entered_tx.send(()).unwrap();
-                release_rx.lock().unwrap().recv_timeout(LIMIT).unwrap();
+                pass.wait();
                 reply("done");
             } else {
                 reply(thesocket().as_u64().to_string());
@@ -145,7 +185,7 @@ fn stop_lets_in_flight_requests_finish(d: Dispatcher) {
     let idle_id: u64 = idle.request(get("/")).text().parse().unwrap();
     let mut busy = srv.connect();
     busy.send(get("/block"));
-    entered_rx.recv_timeout(LIMIT).expect("the handler runs");
+    gate.entered();
 
     srv.server.stop();
     assert!(refused(srv.addr), "a new connection was served after stop");
@@ -153,7 +193,7 @@ fn stop_lets_in_flight_requests_finish(d: Dispatcher) {
         !srv.server.is_finished(),
         "finished with a handler still running"
     );
-    release_tx.send(()).unwrap();
+    gate.release();
     let r = busy
         .read_reply()
         .expect("the in-flight request is answered");
@@ -180,14 +220,11 @@ fn stop_lets_in_flight_requests_finish(d: Dispatcher) {
 /// never a bare close.
 fn stop_answers_every_request_sent_before_it(d: Dispatcher) {
     const CLIENTS: usize = 16;
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (pass, gate) = gate();
     let srv = TestServer::start(
         HttpServer::new(move || {
             if is_uri("/block") {
-                entered_tx.send(()).unwrap();
-                release_rx.lock().unwrap().recv_timeout(LIMIT).unwrap();
+                pass.wait();
                 reply("done");
             } else {
                 reply("hello");
@@ -204,17 +241,20 @@ fn stop_answers_every_request_sent_before_it(d: Dispatcher) {
     let mut blocked: Vec<_> = (0..2).map(|_| srv.connect()).collect();
     for c in &mut blocked {
         c.send(get("/block"));
-        entered_rx
-            .recv_timeout(LIMIT)
-            .expect("a worker runs /block");
+        gate.entered();
     }
-    // Both workers are held: these requests wait for one.
-    for c in &mut clients {
-        c.send(get("/again"));
+    // Both workers are held: these requests wait for one. Every other one
+    // is a HEAD, whose answer (a refusal too) has no body.
+    let head = |i: usize| i % 2 == 1;
+    for (i, c) in clients.iter_mut().enumerate() {
+        match head(i) {
+            true => c.send("HEAD /again HTTP/1.1\r\nHost: t\r\n\r\n"),
+            false => c.send(get("/again")),
+        }
     }
     srv.server.stop();
     for _ in &blocked {
-        release_tx.send(()).unwrap();
+        gate.release();
     }
     for c in &mut blocked {
         let r = c.read_reply().expect("the blocked request is answered");
@@ -222,9 +262,10 @@ fn stop_answers_every_request_sent_before_it(d: Dispatcher) {
     }
     for (i, c) in clients.iter_mut().enumerate() {
         let r = c
-            .read_reply()
+            .read_reply_with(head(i))
             .unwrap_or_else(|| panic!("client {i}: closed without an answer"));
         match r.status {
+            200 if head(i) => assert_eq!(r.header("content-length"), Some("5")),
             200 => assert_eq!(r.text(), "hello"),
             503 => assert_eq!(r.header("connection"), Some("close"), "client {i}"),
             s => panic!("client {i}: status {s}"),
@@ -242,15 +283,12 @@ fn stop_answers_every_request_sent_before_it(d: Dispatcher) {
 /// followed by an answer to the request pipelined behind it, or by a 503:
 /// the client is never left with a request it cannot tell was dropped.
 fn stop_answers_a_request_pipelined_behind_an_answer_begun_before_it(d: Dispatcher) {
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
+    let (pass, gate) = gate();
     let srv = TestServer::start(
         HttpServer::new(move || {
             if is_uri("/block") {
                 reply("done");
-                entered_tx.send(()).unwrap();
-                release_rx.lock().unwrap().recv_timeout(LIMIT).unwrap();
+                pass.wait();
             } else {
                 reply("hello");
             }
@@ -260,9 +298,9 @@ fn stop_answers_a_request_pipelined_behind_an_answer_begun_before_it(d: Dispatch
     );
     let mut c = srv.connect();
     c.send(get("/block") + &get("/after"));
-    entered_rx.recv_timeout(LIMIT).expect("the handler runs");
+    gate.entered();
     srv.server.stop();
-    release_tx.send(()).unwrap();
+    gate.release();
     let r = c.read_reply().expect("the in-flight request is answered");
     assert_eq!(r.text(), "done");
     assert_eq!(r.header("connection"), None, "begun before the stop");
@@ -352,4 +390,48 @@ fn thread_hooks_run_once_per_worker(d: Dispatcher) {
     assert_eq!(names.len(), THREADS, "a thread ran the start hook twice");
     assert_eq!(names, stopped.iter().collect::<HashSet<_>>());
     assert!(names.iter().all(|n| n.starts_with("hooks")), "{names:?}");
+}
+
+/// Both workers run handlers that outlast the grace period; requests that
+/// wait for a worker meanwhile are still refused (503, Connection: close)
+/// when the grace period ends, not cut off with the hanging ones.
+fn a_handler_past_the_grace_period_costs_the_others_nothing(d: Dispatcher) {
+    const CLIENTS: usize = 4;
+    let (pass, gate) = gate();
+    let srv = TestServer::start(
+        HttpServer::new(move || {
+            if is_uri("/hang") {
+                pass.wait();
+            }
+            reply("hello");
+        })
+        .dispatcher(d)
+        .threads(2)
+        .shutdown_grace(Duration::from_millis(300)),
+    );
+    let mut clients: Vec<_> = (0..CLIENTS).map(|_| srv.connect()).collect();
+    for c in &mut clients {
+        assert_eq!(c.request(get("/")).text(), "hello");
+    }
+    let mut hanging: Vec<_> = (0..2).map(|_| srv.connect()).collect();
+    for c in &mut hanging {
+        c.send(get("/hang"));
+        gate.entered();
+    }
+    for c in &mut clients {
+        c.send(get("/again"));
+    }
+    srv.server.stop();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let r = c
+            .read_reply()
+            .unwrap_or_else(|| panic!("client {i}: closed without an answer"));
+        assert_eq!(r.status, 503, "client {i}");
+        assert_eq!(r.header("connection"), Some("close"), "client {i}");
+    }
+    for _ in &hanging {
+        gate.release();
+    }
+    drop((clients, hanging));
+    assert!(joins(&srv.server), "join did not return");
 }

@@ -30,16 +30,21 @@ fn arg(d: Dispatcher) -> &'static str {
     }
 }
 
-/// The child exits with 0, after every worker ran its stop hook and `serve`
-/// returned.
-fn assert_clean_exit(child: &mut ChildServer, threads: usize) {
+/// The child exits with 0; its whole stdout.
+fn exits_cleanly(child: &mut ChildServer) -> Vec<String> {
     let status = child.wait_exit().expect("the server process exits");
     assert!(
         status.success(),
         "exit status {status:?}; stderr: {:?}",
         child.drain_stderr()
     );
-    let out = child.all_stdout();
+    child.all_stdout()
+}
+
+/// The child exits with 0, after every worker ran its stop hook and `serve`
+/// returned.
+fn assert_clean_exit(child: &mut ChildServer, threads: usize) {
+    let out = exits_cleanly(child);
     let stops = out.iter().filter(|l| l.starts_with("thread stop ")).count();
     assert_eq!(stops, threads, "stdout: {out:?}");
     assert_eq!(
@@ -156,13 +161,7 @@ fn one_serve_ending_leaves_the_other_its_signal_handling(d: Dispatcher) {
     assert_eq!(r.text(), "stopping");
     assert!(child.wait_stdout(|l| l == "serve returned").is_some());
     child.signal(libc::SIGTERM);
-    let status = child.wait_exit().expect("the server process exits");
-    assert!(
-        status.success(),
-        "exit status {status:?}; stderr: {:?}",
-        child.drain_stderr()
-    );
-    let out = child.all_stdout();
+    let out = exits_cleanly(&mut child);
     let returned = out.iter().filter(|l| *l == "serve returned").count();
     assert_eq!(returned, 2, "{out:?}");
 }

@@ -142,9 +142,9 @@ fn closing_answer_survives_a_client_still_sending(d: Dispatcher) {
             let mut c = srv.connect();
             s.spawn(move || {
                 // The closing request, then 48 KB the server will not serve
-                // (they fit in the socket buffers, and stay under the 64 KiB
-                // a lingering close drains in one pass); all of it is sent
-                // before the client reads.
+                // (they fit in the socket buffers, so all of it is sent
+                // before the client reads; a client sending more while it
+                // reads is in dispatch_half_close).
                 let mut bytes =
                     b"GET /big HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec();
                 bytes.extend_from_slice(&get("/more").repeat(2000).as_bytes()[..48_000]);

@@ -135,6 +135,15 @@ fn replies() {
             reply_chunked_finish().unwrap();
         }
         "/with-304" => reply_with(304, "hello", &[("Content-Length", "5")]),
+        "/with-205" => reply_with(205, "hello", &[]),
+        "/start-205" => {
+            reply_start(205, 5, &[]);
+            reply_more("hello").unwrap();
+        }
+        "/chunked-205" => {
+            reply_chunked_start(205, &[]);
+            reply_chunk("hello").unwrap();
+        }
         "/twice" => {
             reply("first");
             reply("second");
@@ -329,6 +338,10 @@ fn bodyless_statuses_carry_no_body(d: Dispatcher) {
         ("/start-304", 304, Some("5")),
         ("/chunked-304", 304, None),
         ("/with-304", 304, None),
+        // 205 must carry no content (RFC 9110 §15.3.6): framed as empty.
+        ("/with-205", 205, Some("0")),
+        ("/start-205", 205, Some("0")),
+        ("/chunked-205", 205, Some("0")),
     ] {
         // Nothing after the head (RFC 9112 §6.3: these end at the blank line).
         let raw = raw_exchange(srv.addr, path);

@@ -54,7 +54,8 @@ fn context_accessors_borrow(d: Dispatcher) {
                 cx.query_value("name"),
                 cx.is_path("/a/b")
             );
-            cx.reply(answer);
+            // The same body types as the free `reply_with`: a String here.
+            cx.reply_with(200, answer, &[("Content-Type", "text/plain")]);
         }),
     );
     let r = s.connect().request(get("/a%2Fb?name=J%C3%BCrgen"));

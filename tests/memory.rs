@@ -13,7 +13,7 @@ use guildenstern::prelude::*;
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
-use support::{get, TestServer};
+use support::{get, resident_kib, TestServer};
 use ws_util::{echo, masked_with_len, Raw, WsTest};
 
 /// Connections that each announce `ANNOUNCED` bytes.
@@ -51,15 +51,6 @@ fn all_read_by_server(port: u16, connections: usize) -> bool {
         }
     }
     served >= connections && pending == 0
-}
-
-fn resident_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
 }
 
 #[test]

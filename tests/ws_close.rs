@@ -25,6 +25,9 @@ on_both_dispatchers!(
     an_unanswered_close_ends_after_the_close_timeout,
     a_last_message_then_the_end_of_stream_is_noticed,
     a_client_still_sending_after_a_violation_reads_the_close,
+    a_handshake_that_times_out_is_not_reported,
+    a_peer_that_lingers_after_its_close_keeps_its_code,
+    a_close_during_a_callback_is_reported_after_it,
 );
 
 fn client_close_is_answered_and_the_connection_ended(d: Dispatcher) {
@@ -282,4 +285,98 @@ fn a_client_still_sending_after_a_violation_reads_the_close(d: Dispatcher) {
     let f = raw.frame();
     assert!(written.is_ok(), "the client's writes failed: {written:?}");
     assert_eq!((f.opcode, f.close_code()), (CLOSE, Some(1002)));
+}
+
+fn a_handshake_that_times_out_is_not_reported(d: Dispatcher) {
+    // The timer thread closes it: the close callback is for upgraded
+    // connections only, whichever thread closes.
+    let (b, ids) = reporting_ids(echo().handshake_timeout(Duration::from_millis(200)));
+    let t = WsTest::start_on(b, d);
+    let mut half = Raw::connect(t.addr);
+    half.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    half.until_eof();
+    // A connection that did upgrade, closed after the one that did not.
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    raw.send_frame(FIN | CLOSE, &close_payload(1000, ""));
+    raw.expect_close();
+    drop(raw);
+    let c = t.next_close();
+    assert_eq!((c.id, c.cause), (id, CloseCause::ClosedByClient), "{c:?}");
+    assert_eq!(t.closes_so_far(), vec![]);
+}
+
+fn a_peer_that_lingers_after_its_close_keeps_its_code(d: Dispatcher) {
+    // The client's close is answered, but it keeps the TCP connection
+    // open: the linger ends on the timer thread, which must still see the
+    // code the client sent.
+    let (b, ids) = reporting_ids(echo());
+    let t = WsTest::start_on(b, d);
+    let mut raw = t.raw();
+    let id = ids.recv_timeout(WAIT).unwrap();
+    raw.send_frame(FIN | CLOSE, &close_payload(4001, "later"));
+    assert_eq!(raw.frame().close_code(), Some(4001));
+    let c = t.next_close();
+    assert_eq!(
+        c,
+        Closed {
+            id,
+            cause: CloseCause::ClosedByClient,
+            code: Some(4001),
+            msg: "later".into()
+        }
+    );
+    drop(raw);
+}
+
+fn a_close_during_a_callback_is_reported_after_it(d: Dispatcher) {
+    // Another thread closes a connection whose callback is running: the
+    // callback's replies fail, and the close callback runs once it returned.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::channel;
+    use std::sync::{Arc, Mutex};
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    let (replied_tx, replied) = channel();
+    let (closed_tx, closed) = channel();
+    let (started_tx, go_rx, replied_tx) = (
+        Mutex::new(started_tx),
+        Mutex::new(go_rx),
+        Mutex::new(replied_tx),
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let done2 = done.clone();
+    let server = WsServer::with_context(move |cx: &mut Ws| {
+        started_tx.lock().unwrap().send(cx.socket()).unwrap();
+        go_rx.lock().unwrap().recv().unwrap();
+        let r = cx.reply_text("too late");
+        replied_tx.lock().unwrap().send(format!("{r:?}")).unwrap();
+        done2.store(true, Ordering::SeqCst);
+    })
+    .on_close(move |_, id, cause, code, _| {
+        let _ = closed_tx.send((id, cause, code, done.load(Ordering::SeqCst)));
+    })
+    .address("127.0.0.1")
+    .any_port()
+    .threads(2)
+    .dispatcher(d)
+    .start()
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut raw = Raw::upgrade(addr, "/");
+    raw.send_frame(FIN | TEXT, b"hold");
+    let id = started.recv_timeout(WAIT).unwrap();
+    assert!(server.close(id, CloseCause::CloseCalled, "from outside"));
+    assert!(!server.is_open(id));
+    raw.until_eof();
+    go.send(()).unwrap();
+    assert_eq!(replied.recv_timeout(WAIT).unwrap(), "Err(NotOpen)");
+    let (cid, cause, code, callback_done) = closed.recv_timeout(WAIT).unwrap();
+    assert_eq!((cid, cause, code), (id, CloseCause::CloseCalled, None));
+    assert!(
+        callback_done,
+        "the close callback ran while the callback was running"
+    );
+    server.stop();
+    server.join();
 }

@@ -17,6 +17,7 @@ on_both_dispatchers!(
     a_client_that_answers_pings_stays_open,
     a_client_that_never_answers_pings_is_closed,
     stop_sends_close_1001_first,
+    a_handshake_no_worker_took_is_answered_at_a_stop,
 );
 
 const EVERY: Duration = Duration::from_millis(100);
@@ -131,4 +132,47 @@ fn stop_sends_close_1001_first(d: Dispatcher) {
     opened.sort();
     assert_eq!(closed, opened);
     assert!(wait_until(WAIT, || t.server.is_finished()));
+}
+
+/// A handshake that arrives while every worker is busy, then a stop: the
+/// client gets an answer (a 503, or the upgrade and then close 1001 if a
+/// worker took it after all), never a bare close.
+fn a_handshake_no_worker_took_is_answered_at_a_stop(d: Dispatcher) {
+    use std::sync::mpsc::channel;
+    use std::sync::Mutex;
+    let (entered_tx, entered) = channel::<()>();
+    let (release, release_rx) = channel::<()>();
+    let (entered_tx, release_rx) = (Mutex::new(entered_tx), Mutex::new(release_rx));
+    let t = WsTest::start_on(
+        WsServer::with_context(move |cx: &mut Ws| {
+            entered_tx.lock().unwrap().send(()).unwrap();
+            let _ = release_rx.lock().unwrap().recv_timeout(WAIT);
+            let _ = cx.reply_text("done");
+        }),
+        d,
+    );
+    let mut holders: Vec<Raw> = (0..2).map(|_| t.raw()).collect();
+    // Accepted while the workers are free: the backlog is taken in order,
+    // and a connection made after it is served.
+    let mut late = Raw::connect(t.addr);
+    let mut last = t.raw();
+    last.send_frame(FIN | PING, b"");
+    assert_eq!(last.frame().opcode, PONG);
+    for h in &mut holders {
+        h.send_frame(FIN | TEXT, b"hold");
+        entered.recv_timeout(WAIT).expect("a worker is held");
+    }
+    late.send(upgrade_request("/late"));
+    t.server.stop();
+    for _ in &holders {
+        release.send(()).unwrap();
+    }
+    let head = late.read_head().expect("an answer to the handshake");
+    if head.starts_with("HTTP/1.1 101 ") {
+        assert_eq!(late.expect_close().close_code(), Some(1001));
+    } else {
+        assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
+        assert!(head.contains("Connection: close"), "{head}");
+    }
+    t.server.join();
 }

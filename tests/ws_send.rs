@@ -192,8 +192,6 @@ mod multicast {
     use super::*;
     use std::collections::HashSet;
     use std::io::Read;
-    use std::net::SocketAddr;
-    use std::os::fd::FromRawFd;
     use std::sync::mpsc::Sender;
 
     const CLIENTS: usize = 1_000;
@@ -204,13 +202,14 @@ mod multicast {
 
     /// Rounds after which a stalled client must have been given up on: the
     /// server's send buffer grows up to `tcp_wmem`'s maximum (several MiB on
-    /// loopback, whose segments are 64 KiB) before a write would block.
+    /// loopback, whose segments are 64 KiB) before a write would block, and
+    /// then up to `MAX_UNSENT` bytes are queued for it.
     fn round_limit() -> usize {
         let wmem_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
             .ok()
             .and_then(|s| s.split_whitespace().nth(2)?.parse::<usize>().ok())
             .unwrap_or(4 << 20);
-        wmem_max / MESSAGE + 16
+        (wmem_max + guildenstern::ws::MAX_UNSENT) / MESSAGE + 16
     }
 
     fn stalled(i: usize) -> bool {
@@ -235,50 +234,6 @@ mod multicast {
             "this test needs {need} open files; the hard limit is {}",
             lim.rlim_max
         );
-    }
-
-    /// A connection whose receive buffer is as small as the kernel allows, set
-    /// before connecting so the window it advertises is small from the start.
-    fn connect_small_window(addr: SocketAddr) -> TcpStream {
-        let SocketAddr::V4(v4) = addr else {
-            panic!("IPv4 only")
-        };
-        // SAFETY: a plain socket(2) call; the result is checked.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
-        // SAFETY: `fd` is a socket we own and nobody else uses; from here on
-        // `stream` owns it and closes it on every path.
-        let stream = unsafe { TcpStream::from_raw_fd(fd) };
-        let size: libc::c_int = 4096;
-        // SAFETY: `size` is a valid c_int of the length given.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        assert_eq!(rc, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
-        let sin = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: v4.port().to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from(*v4.ip()).to_be(),
-            },
-            sin_zero: [0; 8],
-        };
-        // SAFETY: `sin` is a valid sockaddr_in of the length given.
-        let rc = unsafe {
-            libc::connect(
-                fd,
-                (&sin as *const libc::sockaddr_in).cast(),
-                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-            )
-        };
-        assert_eq!(rc, 0, "connect: {}", std::io::Error::last_os_error());
-        stream
     }
 
     /// The `round`-th multicast message: its number, then filler.

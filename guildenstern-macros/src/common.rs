@@ -46,6 +46,8 @@ pub(crate) struct Spec {
     pub(crate) example: &'static str,
     /// The context type of the explicit-context shape, as in `Http`.
     pub(crate) context: &'static str,
+    /// That type's path in the runtime.
+    pub(crate) context_type: fn(Span) -> TokenStream,
     /// The handler in messages, as in `an HTTP handler`.
     pub(crate) handler: &'static str,
     /// The server in messages, as in `an HTTP server`.
@@ -56,6 +58,8 @@ pub(crate) struct Spec {
     /// The builder type: `new(fn())`, `with_context(fn(&mut Context))` and
     /// one method per key.
     pub(crate) builder: fn(Span) -> TokenStream,
+    /// Whether `port` is required (a server; not a client).
+    pub(crate) needs_port: bool,
 }
 
 impl Spec {
@@ -65,12 +69,17 @@ impl Spec {
             attr,
             port,
             example,
+            needs_port,
             ..
         } = self;
-        format!(
-            "`#[{attr}]` goes on a free function, \
-             as in `#[{attr}(port = {port})] fn {example}() {{ … }}`"
-        )
+        if *needs_port {
+            format!(
+                "`#[{attr}]` goes on a free function, \
+                 as in `#[{attr}(port = {port})] fn {example}() {{ … }}`"
+            )
+        } else {
+            format!("`#[{attr}]` goes on a free function, as in `#[{attr}] fn {example}() {{ … }}`")
+        }
     }
 
     /// The attribute has no `port` key.
@@ -85,7 +94,13 @@ impl Spec {
 /// On misuse the result is the compile errors followed by what stands in
 /// for the item (see the module docs).
 pub(crate) fn expand<K: Keys>(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let (errors, tokens) = expand_all::<K>(attr, item);
+    expand_as::<K>(&K::SPEC, attr, item)
+}
+
+/// Like [`expand`], for an attribute that takes `K`'s keys under another
+/// name (`spec`: `#[ws_receive]` is `#[ws_server]` by another name).
+pub(crate) fn expand_as<K: Keys>(spec: &Spec, attr: TokenStream, item: TokenStream) -> TokenStream {
+    let (errors, tokens) = expand_all::<K>(spec, attr, item);
     match errors {
         Some(errors) => {
             let errors = errors.to_compile_error();
@@ -101,7 +116,7 @@ pub(crate) fn try_expand<K: Keys>(
     attr: TokenStream,
     item: TokenStream,
 ) -> syn::Result<TokenStream> {
-    match expand_all::<K>(attr, item) {
+    match expand_all::<K>(&K::SPEC, attr, item) {
         (None, tokens) => Ok(tokens),
         (Some(errors), _) => Err(errors),
     }
@@ -109,8 +124,11 @@ pub(crate) fn try_expand<K: Keys>(
 
 /// Parses, validates and expands as far as the input allows: every problem
 /// found, combined, and the tokens that stand for the item.
-fn expand_all<K: Keys>(attr: TokenStream, item: TokenStream) -> (Option<Error>, TokenStream) {
-    let spec = &K::SPEC;
+fn expand_all<K: Keys>(
+    spec: &Spec,
+    attr: TokenStream,
+    item: TokenStream,
+) -> (Option<Error>, TokenStream) {
     let mut errors = Errors::default();
     let keys =
         match (|input: ParseStream| Ok(args::parse_all::<K>(input, &mut errors))).parse2(attr) {
@@ -133,7 +151,7 @@ fn expand_all<K: Keys>(attr: TokenStream, item: TokenStream) -> (Option<Error>, 
 fn validate<K: Keys>(keys: K, spec: &Spec, errors: &mut Errors) -> Vec<Call> {
     // A key written with a bad value was reported already: a malformed
     // `port` is not also a missing one.
-    if !keys.written().contains(&"port") {
+    if spec.needs_port && !keys.written().contains(&"port") {
         errors.push(Error::new(Span::call_site(), spec.missing_port()));
     }
     let results = keys.check();

@@ -22,9 +22,11 @@ const HTTP: Spec = Spec {
     port: 8080,
     example: "hello",
     context: "Http",
+    context_type: paths::http_context,
     handler: "an HTTP handler",
     server: "an HTTP server",
     answer: "send the response with `reply`",
+    needs_port: true,
     builder: paths::http_server,
 };
 

@@ -15,6 +15,7 @@ use proc_macro::TokenStream;
 mod common;
 mod http_server;
 mod paths;
+mod ws_client;
 mod ws_server;
 
 /// Turns a handler fn into a fn that returns its configured HTTP server.
@@ -43,7 +44,10 @@ mod ws_server;
 ///
 /// Each key may be given once and sets the builder method of the same name
 /// (the `_ms` keys set the method without the suffix, in milliseconds). Only
-/// `port` is required; every other setting has the runtime's default.
+/// `port` is required; every other setting has the runtime's default. A
+/// numeric key takes an integer literal, checked here at compile time, or
+/// a constant or any expression (`threads = WORKERS * 2`), which rustc
+/// types and the server checks when it starts.
 ///
 /// | key | value | builder call |
 /// |-----|-------|--------------|
@@ -150,4 +154,59 @@ pub fn http_server(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn ws_server(attr: TokenStream, item: TokenStream) -> TokenStream {
     ws_server::expand(attr.into(), item.into()).into()
+}
+
+/// `#[ws_server]` under a second name: `#[ws_receive(port = 5051)] fn chat()`
+/// makes the WebSocket server whose receive callback is `chat`, with
+/// exactly the keys, shapes and checks of [`macro@ws_server`] (its messages
+/// name `#[ws_receive]`). One macro under two names: the attribute marks the
+/// receive callback, and the server is built around it either way.
+///
+/// ```ignore
+/// use guildenstern::prelude::*;
+///
+/// #[ws_receive(port = 5051)]
+/// fn chat() {
+///     let _ = reply_text(&message_text());
+/// }
+///
+/// fn main() {
+///     guildenstern::serve![chat];
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn ws_receive(attr: TokenStream, item: TokenStream) -> TokenStream {
+    ws_server::expand_receive(attr.into(), item.into()).into()
+}
+
+/// Turns a WebSocket client's receive callback into a fn that returns its
+/// configured clientele builder (`guildenstern::client::WsClientele`):
+/// start it, then connect.
+///
+/// ```ignore
+/// use guildenstern::prelude::*;
+///
+/// #[ws_client(threads = 2)]
+/// fn got() {
+///     println!("{}", message_text());
+/// }
+///
+/// fn main() {
+///     let clientele = got().start().expect("threads start");
+///     let id = clientele.connect("ws://127.0.0.1:9001/").expect("connected");
+///     let _ = clientele.send_text(id, "hello");
+/// }
+/// ```
+///
+/// The callback has the shapes of [`macro@ws_server`]'s. The keys are those
+/// of `#[ws_server]` a client has use for: `dispatcher`, `threads`, `name`,
+/// `log_level`, `max_connections`, `max_message_bytes`, `max_header_bytes`,
+/// `handshake_timeout_ms`, `send_timeout_ms`, `close_timeout_ms`,
+/// `ping_interval_ms`, `shutdown_grace_ms`, `on_close`, `on_thread_start`,
+/// `on_thread_stop`; none is required. There is no `port` (a clientele
+/// listens on none) and no upgrade hooks. Misuse is reported as for
+/// `#[ws_server]`.
+#[proc_macro_attribute]
+pub fn ws_client(attr: TokenStream, item: TokenStream) -> TokenStream {
+    ws_client::expand(attr.into(), item.into()).into()
 }

@@ -34,6 +34,9 @@ runtime_paths! {
     /// The WebSocket server builder: `WsServer::new(fn())`,
     /// `WsServer::with_context(fn(&mut Ws))` and one method per key.
     ws_server => WsServer,
+    /// The WebSocket clientele builder: `WsClientele::new(fn())`,
+    /// `WsClientele::with_context(fn(&mut Ws))` and one method per key.
+    ws_clientele => WsClientele,
     /// The body mode enum: `NoBody`, `Compact`, `Streaming`.
     content => Content,
     /// The dispatcher enum: `Epoll`, `Portable`.
@@ -44,6 +47,10 @@ runtime_paths! {
     duration => Duration,
     /// The bounds on options and their `const fn` checks.
     limits => limits,
+    /// The HTTP handler's context type.
+    http_context => Http,
+    /// The WebSocket callbacks' context type.
+    ws_context => Ws,
 }
 
 #[cfg(test)]
@@ -56,11 +63,14 @@ mod tests {
         let rendered = [
             http_server(span),
             ws_server(span),
+            ws_clientele(span),
             content(span),
             dispatcher(span),
             level_filter(span),
             duration(span),
             limits(span),
+            http_context(span),
+            ws_context(span),
         ]
         .map(|path| path.to_string().replace(' ', ""));
         for (path, item) in rendered.iter().zip(ALL) {

@@ -22,10 +22,19 @@ const WS: Spec = Spec {
     port: 9001,
     example: "echo",
     context: "Ws",
+    context_type: paths::ws_context,
     handler: "a WebSocket handler",
     server: "a WebSocket server",
     answer: "answer with `reply_text` or `reply_binary`",
+    needs_port: true,
     builder: paths::ws_server,
+};
+
+/// `#[ws_receive]`: `#[ws_server]` under the name the brief gives it, its
+/// messages in its own name.
+const WS_RECEIVE: Spec = Spec {
+    attr: "ws_receive",
+    ..WS
 };
 
 /// Expands `#[ws_server(attr)] item`.
@@ -33,4 +42,10 @@ const WS: Spec = Spec {
 /// On misuse the result is the compile errors followed by `item` unchanged.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     common::expand::<Args>(attr, item)
+}
+
+/// Expands `#[ws_receive(attr)] item`: the same keys and expansion as
+/// `#[ws_server]`.
+pub(crate) fn expand_receive(attr: TokenStream, item: TokenStream) -> TokenStream {
+    common::expand_as::<Args>(&WS_RECEIVE, attr, item)
 }

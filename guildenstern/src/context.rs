@@ -26,6 +26,18 @@ pub(crate) fn set_socket(id: Option<SocketId>) {
     SOCKET.with(|s| s.set(id));
 }
 
+/// Whether the calling thread is a worker of a server (which must never
+/// wait for a client).
+pub(crate) fn on_worker() -> bool {
+    SERVER.with(|s| s.borrow().is_some())
+}
+
+/// Whether the calling thread runs a handler of connection `id` of `server`.
+pub(crate) fn serving(server: &Server, id: SocketId) -> bool {
+    SOCKET.with(|s| s.get()) == Some(id)
+        && SERVER.with(|s| s.borrow().as_ref().is_some_and(|s| s.is_same(server)))
+}
+
 /// The connection the running handler serves.
 ///
 /// # Panics

@@ -20,31 +20,36 @@
 //!
 //! Layers, bottom to top: [`dispatch`] (sockets, readiness, workers,
 //! deadlines, shutdown) → connection context ([`thesocket`], [`server`]) →
-//! [`http`] (requests, replies, accessors) → [`ws`] (WebSocket server).
+//! [`http`] (requests, replies, accessors) → [`ws`] (WebSocket server) and
+//! [`multipart`] (streaming `multipart/form-data` bodies) → [`client`]
+//! (WebSocket clients on a client-mode dispatcher).
 #![deny(missing_docs)]
 
+pub mod client;
 mod context;
 pub mod dispatch;
 mod error;
 pub mod http;
 pub mod limits;
+pub mod multipart;
 pub mod ws;
 
 pub use context::{server, thesocket};
 pub use dispatch::{serve, shutdown, CloseCause, Dispatcher, Server, SocketId, Startable};
 pub use error::Error;
-pub use guildenstern_macros::{http_server, ws_server};
+pub use guildenstern_macros::{http_server, ws_client, ws_receive, ws_server};
 
 /// Everything a server program usually needs.
 pub mod prelude {
     pub use crate::context::{server, thesocket};
     pub use crate::dispatch::{CloseCause, Dispatcher, Server, SocketId};
     pub use crate::http::*;
+    pub use crate::multipart::{multipart, Multipart};
     pub use crate::ws::{
         is_binary, is_message, message, message_text, reply_binary, reply_text, with_message,
         UpgradeAnswer, UpgradeRequest, Ws, WsServer,
     };
-    pub use crate::{http_server, ws_server};
+    pub use crate::{http_server, ws_client, ws_receive, ws_server};
     pub use log::LevelFilter;
 }
 
@@ -91,10 +96,11 @@ macro_rules! serve {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::client::WsClientele;
     pub use crate::dispatch::Dispatcher;
-    pub use crate::http::{Content, HttpServer};
+    pub use crate::http::{Content, Http, HttpServer};
     pub use crate::limits;
-    pub use crate::ws::WsServer;
+    pub use crate::ws::{Ws, WsServer};
     pub use log::LevelFilter;
     pub use std::time::Duration;
 

@@ -17,166 +17,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, HOST, Server, accepts, exampleBinary, waitForPorts } from "./support.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const HOST = "127.0.0.1";
 const PAGE_PORT = 5050;
 const WS_PORT = 5051;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-function exampleBinary() {
-  if (process.env.WEBSOCKET_EXAMPLE) return process.env.WEBSOCKET_EXAMPLE;
-  const target = process.env.CARGO_TARGET_DIR
-    ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR)
-    : path.join(ROOT, "target");
-  const bin = path.join(target, "debug", "examples", "websocket");
-  if (!fs.existsSync(bin)) {
-    const built = spawnSync("cargo", ["build", "--example", "websocket"], {
-      cwd: ROOT,
-      stdio: "inherit",
-      timeout: 15 * 60 * 1000,
-    });
-    assert.equal(built.status, 0, "cargo build --example websocket failed");
-  }
-  return bin;
-}
-
-/** Resolves true when something accepts a TCP connection on the port. */
-function accepts(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: HOST, port });
-    const done = (ok) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-    s.setTimeout(500, () => done(false));
-  });
-}
-
-/** The example as a child process whose output lines are kept and awaited. */
-class Server {
-  constructor(bin) {
-    this.lines = [];
-    this.stderr = "";
-    this.exit = null; // { code, signal } once exited
-    this.waiters = new Set();
-    this.child = spawn(bin, [], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    this.exited = new Promise((resolve) => {
-      this.child.once("exit", (code, signal) => {
-        this.exit = { code, signal };
-        this.notify();
-        resolve(this.exit);
-      });
-      this.child.once("error", (e) => {
-        this.stderr += `spawn failed: ${e.message}\n`;
-        this.exit = { code: null, signal: null, error: e };
-        this.notify();
-        resolve(this.exit);
-      });
-    });
-    readline.createInterface({ input: this.child.stdout }).on("line", (line) => {
-      this.lines.push(line);
-      this.notify();
-    });
-    this.child.stderr.on("data", (d) => (this.stderr += d));
-  }
-
-  notify() {
-    for (const w of this.waiters) w();
-  }
-
-  /** Waits until `pred()` holds (checked after every line and at exit). */
-  until(pred, what, ms) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let v;
-        try {
-          v = pred();
-        } catch (e) {
-          finish();
-          reject(e);
-          return;
-        }
-        if (v) {
-          finish();
-          resolve(v);
-        } else if (this.exit) {
-          finish();
-          reject(new Error(`server exited (${JSON.stringify(this.exit)}) before ${what}\n${this.log()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}\n${this.log()}`));
-      }, ms);
-      const finish = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Waits for a stdout line matching `re`. */
-  line(re, ms) {
-    return this.until(() => this.lines.find((l) => re.test(l)), `a line matching ${re}`, ms);
-  }
-
-  /** Waits for the process to exit, at most `ms`. */
-  async exitWithin(ms) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`server still running after ${ms} ms\n${this.log()}`)), ms);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Kills the child this test started, if it still runs. */
-  kill() {
-    if (!this.exit && this.child.pid !== undefined) this.child.kill("SIGKILL");
-  }
-
-  log() {
-    return `--- server stdout ---\n${this.lines.join("\n")}\n--- server stderr ---\n${this.stderr}`;
-  }
-}
-
-/** Polls until both ports accept, the child dies, or the deadline passes. */
-async function waitForPorts(server, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (server.exit) throw new Error(`server exited before listening\n${server.log()}`);
-    if ((await accepts(PAGE_PORT)) && (await accepts(WS_PORT))) return;
-    if (Date.now() > deadline) throw new Error(`ports ${PAGE_PORT}/${WS_PORT} not open after ${ms} ms\n${server.log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function expectHallos(page) {
   await page.locator("#msg-100").waitFor({ timeout: 20_000 });
@@ -187,7 +35,7 @@ async function expectHallos(page) {
 }
 
 test("websocket example in headless Chromium", { timeout: 120_000 }, async (t) => {
-  const bin = exampleBinary();
+  const bin = exampleBinary("websocket", "WEBSOCKET_EXAMPLE");
   for (const port of [PAGE_PORT, WS_PORT]) {
     assert.equal(await accepts(port), false, `port ${port} is already taken by another process`);
   }
@@ -198,7 +46,7 @@ test("websocket example in headless Chromium", { timeout: 120_000 }, async (t) =
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gs-chromium-"));
   let context;
   try {
-    await waitForPorts(server, 30_000);
+    await waitForPorts(server, [PAGE_PORT, WS_PORT], 30_000);
 
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,

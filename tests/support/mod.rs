@@ -255,3 +255,14 @@ pub fn send_beyond_the_buffers(stream: &TcpStream, bytes: Vec<u8>) -> JoinHandle
         w.shutdown(Shutdown::Write)
     })
 }
+
+/// This process's resident memory in KiB (`VmRSS`): the servers of a test
+/// run in it.
+pub fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}

@@ -35,6 +35,10 @@ impl Process {
     pub fn example(name: &str, args: &[&str], ports: &[u16]) -> Process {
         let mut cmd = Command::new(example_path(name));
         cmd.args(args);
+        if std::env::var_os("RUST_LOG").is_none() {
+            // The examples log at info by default; a test shows warnings only.
+            cmd.env("RUST_LOG", "warn");
+        }
         Process::start(name, cmd, ports)
     }
 

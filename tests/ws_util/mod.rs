@@ -252,6 +252,16 @@ impl Raw {
         raw
     }
 
+    /// A raw peer on a connection the test accepted (it plays the server).
+    pub fn accepted(stream: TcpStream) -> Raw {
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
     /// Completes the opening handshake for `path` on a connected stream
     /// (one the test configured itself).
     pub fn upgrade_stream(stream: TcpStream, path: &str) -> Raw {
@@ -404,4 +414,50 @@ pub fn parse_frame(buf: &[u8]) -> Option<(Frame, usize)> {
         },
         end,
     ))
+}
+
+/// A connection whose receive buffer is as small as the kernel allows, set
+/// before connecting so the window it advertises is small from the start.
+#[cfg(target_os = "linux")]
+pub fn connect_small_window(addr: SocketAddr) -> TcpStream {
+    use std::os::fd::FromRawFd;
+    let SocketAddr::V4(v4) = addr else {
+        panic!("IPv4 only")
+    };
+    // SAFETY: a plain socket(2) call; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+    // SAFETY: `fd` is a socket we own and nobody else uses; from here on
+    // `stream` owns it and closes it on every path.
+    let stream = unsafe { TcpStream::from_raw_fd(fd) };
+    let size: libc::c_int = 4096;
+    // SAFETY: `size` is a valid c_int of the length given.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+    let sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: v4.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*v4.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `sin` is a valid sockaddr_in of the length given.
+    let rc = unsafe {
+        libc::connect(
+            fd,
+            (&sin as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "connect: {}", std::io::Error::last_os_error());
+    stream
 }

@@ -11,6 +11,29 @@ use syn::{Error, Token};
 
 use super::{Call, Errors, Spec};
 
+/// A numeric value as written: an integer literal, checked by the macro,
+/// or any other expression (a constant, arithmetic, a call), which rustc
+/// types and the runtime checks when the server starts.
+pub(crate) enum Num {
+    Lit(syn::LitInt),
+    Expr(Box<syn::Expr>),
+}
+
+impl Parse for Num {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        // A literal alone (not `60 * 1000`): checked here.
+        let fork = input.fork();
+        if fork.parse::<syn::LitInt>().is_ok() && (fork.is_empty() || fork.peek(Token![,])) {
+            return input.parse().map(Num::Lit);
+        }
+        if input.peek(syn::Lit) && !input.peek(syn::LitInt) {
+            // A string, a float, a bool: the key's own message says what it takes.
+            return Err(input.error("not an integer"));
+        }
+        input.parse().map(|e| Num::Expr(Box::new(e)))
+    }
+}
+
 /// One key as written: where its keyword is, its name, and its value.
 pub(crate) struct Setting<V> {
     /// The key's name, for messages.

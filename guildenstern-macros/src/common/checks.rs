@@ -4,9 +4,11 @@
 use std::net::IpAddr;
 
 use proc_macro2::{Literal, Span, TokenStream};
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Error, Ident, LitBool, LitInt, LitStr, Path};
 
+use super::args::Num;
 use super::{Arg, Call, Setting, Spec};
 use crate::paths;
 
@@ -20,6 +22,31 @@ impl<V> Setting<V> {
             method,
             span: self.key,
             arg,
+        }
+    }
+}
+
+/// The literal of a numeric setting, or the builder call with its
+/// expression (`arg` wraps it) when it is not a literal: rustc checks the
+/// expression's type, the runtime its value.
+fn literal(
+    setting: Setting<Num>,
+    method: &'static str,
+    arg: fn(TokenStream) -> Arg,
+) -> Result<Setting<LitInt>, Call> {
+    match setting.value {
+        Num::Lit(lit) => Ok(Setting {
+            name: setting.name,
+            key: setting.key,
+            value: lit,
+        }),
+        Num::Expr(expr) => {
+            let call = Call {
+                method,
+                span: setting.key,
+                arg: arg(expr.to_token_stream()),
+            };
+            Err(call)
         }
     }
 }
@@ -54,7 +81,11 @@ fn unsuffixed(value: u64, lit: &LitInt) -> Literal {
 }
 
 /// The `port` of a server: a `u16`, not 0 (client mode).
-pub(crate) fn check_port(setting: Setting<LitInt>, spec: &Spec) -> syn::Result<Call> {
+pub(crate) fn check_port(setting: Setting<Num>, spec: &Spec) -> syn::Result<Call> {
+    let setting = match literal(setting, "port", Arg::Expr) {
+        Ok(setting) => setting,
+        Err(call) => return Ok(call),
+    };
     let lit = &setting.value;
     let value = int_value(&setting, "u16")?;
     if value == 0 {
@@ -89,7 +120,12 @@ pub(crate) fn check_address(setting: Setting<LitStr>) -> syn::Result<Call> {
 }
 
 /// A `usize` count that must be at least 1 (`threads`, `max_*`).
-pub(crate) fn check_count(setting: Setting<LitInt>) -> syn::Result<Call> {
+pub(crate) fn check_count(setting: Setting<Num>) -> syn::Result<Call> {
+    let name = setting.name;
+    let setting = match literal(setting, name, Arg::Expr) {
+        Ok(setting) => setting,
+        Err(call) => return Ok(call),
+    };
     let lit = &setting.value;
     let value = int_value(&setting, "usize")?;
     if value == 0 {
@@ -103,34 +139,40 @@ pub(crate) fn check_count(setting: Setting<LitInt>) -> syn::Result<Call> {
 
 /// A count (at least 1) that the runtime also bounds: checked at compile
 /// time by its `limits::check` function, the runtime's own bound.
-fn check_bounded(setting: Setting<LitInt>, check: &'static str) -> syn::Result<Call> {
+fn check_bounded(setting: Setting<Num>, check: &'static str) -> syn::Result<Call> {
     let call = check_count(setting)?;
-    let Arg::Int(lit) = call.arg else {
-        unreachable!("check_count makes an integer")
-    };
-    Ok(Call {
-        arg: Arg::Bounded { check, lit },
-        ..call
+    Ok(match call.arg {
+        Arg::Int(lit) => Call {
+            arg: Arg::Bounded { check, lit },
+            ..call
+        },
+        // An expression: the runtime checks it when the server starts.
+        _ => call,
     })
 }
 
-pub(crate) fn check_threads(setting: Setting<LitInt>) -> syn::Result<Call> {
+pub(crate) fn check_threads(setting: Setting<Num>) -> syn::Result<Call> {
     check_bounded(setting, "threads")
 }
 
-pub(crate) fn check_header_bytes(setting: Setting<LitInt>) -> syn::Result<Call> {
+pub(crate) fn check_header_bytes(setting: Setting<Num>) -> syn::Result<Call> {
     check_bounded(setting, "header_bytes")
 }
 
-pub(crate) fn check_max_headers(setting: Setting<LitInt>) -> syn::Result<Call> {
+pub(crate) fn check_max_headers(setting: Setting<Num>) -> syn::Result<Call> {
     check_bounded(setting, "max_headers")
 }
 
 /// `key_ms = n` → `.key(Duration::from_millis(n))`.
-pub(crate) fn check_millis(setting: Setting<LitInt>) -> syn::Result<Call> {
-    let value = int_value(&setting, "u64")?;
+pub(crate) fn check_millis(setting: Setting<Num>) -> syn::Result<Call> {
     let method = setting.name.strip_suffix("_ms").unwrap_or(setting.name);
-    Ok(setting.call(method, Arg::Millis(unsuffixed(value, &setting.value))))
+    let setting = match literal(setting, method, Arg::Millis) {
+        Ok(setting) => setting,
+        Err(call) => return Ok(call),
+    };
+    let value = int_value(&setting, "u64")?;
+    let millis = unsuffixed(value, &setting.value).to_token_stream();
+    Ok(setting.call(method, Arg::Millis(millis)))
 }
 
 pub(crate) fn bool_call(setting: Setting<LitBool>) -> syn::Result<Call> {

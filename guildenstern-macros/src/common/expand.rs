@@ -39,8 +39,10 @@ pub(crate) enum Arg {
     },
     /// A slice of strings, `&["origin", …]`.
     Strs(Vec<LitStr>),
-    /// `Duration::from_millis(n)`.
-    Millis(Literal),
+    /// `Duration::from_millis(n)`: a literal, or the user's expression.
+    Millis(TokenStream),
+    /// The user's expression for a numeric key, as written.
+    Expr(TokenStream),
     /// A user function for a hook.
     Hook(Path),
     /// An integer checked at compile time against the runtime's bounds:
@@ -76,8 +78,15 @@ impl Handler {
                 // context type, rustc reports the mismatch there.
                 let span = type_name_span(&ty);
                 let builder = (spec.builder)(span);
+                let context = (spec.context_type)(span);
                 let handler = Ident::new("__gs_handler", span);
-                quote_spanned!(span=> #builder::with_context(#handler))
+                // Coerced to a fn pointer first, so that a wrong context
+                // type is one plain mismatch on that type (not a closure
+                // bound's error with a nonsensical "wrap it in a closure").
+                quote_spanned!(span=> {
+                    let handler: fn(&mut #context) = #handler;
+                    #builder::with_context(handler)
+                })
             }
         };
         quote! {
@@ -110,10 +119,16 @@ impl ToTokens for Call {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         let method = Ident::new(self.method, self.span);
         let arg = match &self.arg {
-            Arg::Millis(lit) => {
-                let duration = paths::duration(lit.span());
-                quote!(#duration::from_millis(#lit))
+            Arg::Millis(millis) => {
+                let span = millis
+                    .clone()
+                    .into_iter()
+                    .next()
+                    .map_or(self.span, |t| t.span());
+                let duration = paths::duration(span);
+                quote!(#duration::from_millis(#millis))
             }
+            Arg::Expr(expr) => expr.clone(),
             Arg::Int(lit) => lit.to_token_stream(),
             Arg::Str(lit) => lit.to_token_stream(),
             Arg::Bool(lit) => lit.to_token_stream(),

@@ -67,6 +67,8 @@ fn fill(template: &str, spec: &Spec) -> String {
         server,
         answer,
         builder: _,
+        context_type: _,
+        needs_port: _,
     } = spec;
     template
         .replace("{attr}", attr)
@@ -170,10 +172,14 @@ pub(crate) fn expands_both_shapes<K: Keys>() {
         "port = 8080",
         "pub(crate) fn hello(cx: &mut Cx) -> () { cx.reply(); }",
     );
+    let context = (K::SPEC.context_type)(Span::call_site());
     let expected = quote! {
         pub(crate) fn hello() -> #builder {
             fn __gs_handler(cx: &mut Cx) -> () { cx.reply(); }
-            #builder::with_context(__gs_handler)
+            {
+                let handler: fn(&mut #context) = __gs_handler;
+                #builder::with_context(handler)
+            }
                 .port(8080)
         }
     };

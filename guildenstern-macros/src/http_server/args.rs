@@ -4,9 +4,10 @@
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{bracketed, Error, Ident, LitBool, LitInt, LitStr, Token};
+use syn::{bracketed, Error, Ident, LitBool, LitStr, Token};
 
 use super::HTTP;
+use crate::common::args::Num;
 use crate::common::checks::{
     bool_call, check_choice, check_count, check_max_headers, check_millis, check_port,
 };
@@ -29,7 +30,7 @@ impl Parse for HeaderNames {
 keys! {
     /// The `#[http_server]` attribute as written.
     pub(super) struct Args for HTTP;
-    port: LitInt => "a port number, as in `port = 8080`", |s| check_port(s, &HTTP);
+    port: Num => "a port number, as in `port = 8080`", |s| check_port(s, &HTTP);
     address;
     content: Ident => "one of `NoBody`, `Compact`, `Streaming`", check_content;
     headers: HeaderNames => "a list of header names, as in `headers = [\"origin\"]`", check_headers;
@@ -41,12 +42,12 @@ keys! {
     log_level;
     max_connections;
     max_header_bytes;
-    max_headers: LitInt => "an integer, as in `max_headers = 64`", check_max_headers;
-    max_uri_bytes: LitInt => "a number of bytes, as in `max_uri_bytes = 4096`", check_count;
-    max_body_bytes: LitInt => "a number of bytes, as in `max_body_bytes = 1048576`", check_count;
-    header_timeout_ms: LitInt => "milliseconds, as in `header_timeout_ms = 5000`", check_millis;
-    body_timeout_ms: LitInt => "milliseconds, as in `body_timeout_ms = 30000`", check_millis;
-    idle_timeout_ms: LitInt => "milliseconds, as in `idle_timeout_ms = 60000`", check_millis;
+    max_headers: Num => "an integer, as in `max_headers = 64`", check_max_headers;
+    max_uri_bytes: Num => "a number of bytes, as in `max_uri_bytes = 4096`", check_count;
+    max_body_bytes: Num => "a number of bytes, as in `max_body_bytes = 1048576`", check_count;
+    header_timeout_ms: Num => "milliseconds, as in `header_timeout_ms = 5000`", check_millis;
+    body_timeout_ms: Num => "milliseconds, as in `body_timeout_ms = 30000`", check_millis;
+    idle_timeout_ms: Num => "milliseconds, as in `idle_timeout_ms = 60000`", check_millis;
     send_timeout_ms;
     shutdown_grace_ms;
     on_close;

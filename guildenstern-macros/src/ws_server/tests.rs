@@ -40,7 +40,10 @@ fn expands_both_shapes_onto_the_ws_builder() {
     let expected = quote::quote! {
         fn echo() -> ::guildenstern::__private::WsServer {
             fn __gs_handler(cx: &mut Ws) { cx.reply(); }
-            ::guildenstern::__private::WsServer::with_context(__gs_handler)
+            {
+                let handler: fn(&mut ::guildenstern::__private::Ws) = __gs_handler;
+                ::guildenstern::__private::WsServer::with_context(handler)
+            }
                 .port(9001)
         }
     };

@@ -46,6 +46,10 @@ impl Backend {
     pub(crate) fn resume_accepting<P: Protocol>(&self, core: &Arc<Core<P>>) {
         each!(self, b => b.resume_accepting(core))
     }
+    /// See [`Core::want_writable`].
+    pub(crate) fn want_writable<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
+        each!(self, b => b.want_writable(core, conn))
+    }
     /// Wakes every worker (and the poller) so they notice the stop.
     pub(crate) fn wake_all(&self) {
         each!(self, b => b.wake_all())

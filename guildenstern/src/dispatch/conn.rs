@@ -1,5 +1,7 @@
 //! One connection's shared state, and the table that maps socket ids to it.
 
+use super::outbox::Outbox;
+use super::CloseCause;
 use parking_lot::{Mutex, RwLock};
 use std::any::Any;
 use std::fmt;
@@ -77,7 +79,9 @@ impl DeadlineKind {
     }
 }
 
-/// Scheduling states of the portable dispatcher (see `portable.rs`).
+/// Scheduling states of a connection: the portable dispatcher's queue
+/// (see `portable.rs`); the epoll dispatcher uses BUSY and BUSY_AGAIN to
+/// mark the worker serving it (see `epoll.rs`).
 pub(crate) mod sched {
     pub(crate) const IDLE: u8 = 0;
     pub(crate) const QUEUED: u8 = 1;
@@ -91,11 +95,15 @@ pub(crate) struct Conn<S> {
     pub(crate) id: SocketId,
     pub(crate) stream: TcpStream,
     pub(crate) state: Mutex<S>,
-    /// Serialises writes from any thread, so frames never interleave; an
-    /// `Arc` so a multicast can hold guards across its poll loop.
-    pub(crate) write_lock: Arc<Mutex<()>>,
+    /// Output owed to the peer, written by any thread under this lock, so
+    /// what several threads send never interleaves (held only for
+    /// non-blocking writes).
+    pub(crate) out: Mutex<Outbox>,
     pub(crate) closed: AtomicBool,
     pub(crate) lingering: AtomicBool,
+    /// The cause and message a lingering close began with: its close
+    /// reports them when the linger ends.
+    pub(crate) linger_cause: Mutex<Option<(CloseCause, String)>>,
     /// Bytes read and dropped while lingering, in all (only the thread
     /// holding the state lock touches it).
     pub(crate) drained: AtomicUsize,
@@ -116,6 +124,10 @@ pub(crate) struct Conn<S> {
     /// Bits a protocol keeps per connection where any thread can see them.
     pub(crate) flags: AtomicU8,
     pub(crate) data: Mutex<Option<Box<dyn Any + Send>>>,
+    /// The on-close callback of a connection closed while another thread
+    /// held its state: run by whichever thread takes the state next
+    /// (`Core::run_owed_close`), so that it always sees the state.
+    pub(crate) close_owed: Mutex<Option<(CloseCause, String)>>,
 }
 
 impl<S> Conn<S> {
@@ -124,9 +136,10 @@ impl<S> Conn<S> {
             id,
             stream,
             state: Mutex::new(state),
-            write_lock: Arc::new(Mutex::new(())),
+            out: Mutex::new(Outbox::default()),
             closed: AtomicBool::new(false),
             lingering: AtomicBool::new(false),
+            linger_cause: Mutex::new(None),
             drained: AtomicUsize::new(0),
             deadline: AtomicU64::new(0),
             sched: AtomicU8::new(sched::IDLE),
@@ -134,6 +147,7 @@ impl<S> Conn<S> {
             watching_writable: AtomicBool::new(false),
             flags: AtomicU8::new(0),
             data: Mutex::new(None),
+            close_owed: Mutex::new(None),
         }
     }
 

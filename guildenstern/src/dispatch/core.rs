@@ -5,7 +5,7 @@ use super::backend::Backend;
 use super::conn::{Conn, ConnRef, DeadlineKind, SocketId, Table};
 use super::options::{OnThread, Options};
 use super::server::{Control, Server};
-use super::{panic_message, CloseCause, Dispatcher, Flow, Protocol};
+use super::{panic_message, CloseCause, Dispatcher, Expiry, Flow, Protocol};
 use crate::error::Error;
 use crate::limits::MAX_THREADS;
 use log::{Level, LevelFilter};
@@ -144,7 +144,8 @@ pub(crate) struct Core<P: Protocol> {
     pub(crate) backend: Backend,
     listener: Mutex<Option<TcpListener>>,
     local_addr: Option<SocketAddr>,
-    epoch: Instant,
+    /// [`super::sys::clock::monotonic_ms`] when the server started.
+    epoch: u64,
     stopping: AtomicBool,
     /// False once the stop has taken its final list of open connections:
     /// a socket registered after that would never be closed. Registration
@@ -159,7 +160,6 @@ pub(crate) struct Core<P: Protocol> {
     finished_cv: Condvar,
     pub(crate) timer_cv: Condvar,
     pub(crate) timer_lock: Mutex<()>,
-    lingering: Mutex<Vec<(SocketId, CloseCause, String)>>,
     on_thread_start: Option<OnThread>,
     on_thread_stop: Option<OnThread>,
 }
@@ -208,7 +208,7 @@ pub(crate) fn start<P: Protocol>(proto: P, options: Options) -> Result<Server, E
         backend,
         listener: Mutex::new(None),
         local_addr,
-        epoch: Instant::now(),
+        epoch: super::sys::clock::monotonic_ms(),
         stopping: AtomicBool::new(false),
         admitting: RwLock::new(true),
         accept_paused: AtomicU8::new(NOT_PAUSED),
@@ -220,7 +220,6 @@ pub(crate) fn start<P: Protocol>(proto: P, options: Options) -> Result<Server, E
         finished_cv: Condvar::new(),
         timer_cv: Condvar::new(),
         timer_lock: Mutex::new(()),
-        lingering: Mutex::new(Vec::new()),
         on_thread_start,
         on_thread_stop,
         cfg,
@@ -286,9 +285,11 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Milliseconds since this server started.
+    /// Milliseconds since this server started, on the coarse monotonic
+    /// clock (cheap enough to read for every request; a tick of lag is
+    /// nothing to deadlines checked every 100 ms).
     pub(crate) fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        super::sys::clock::monotonic_ms().saturating_sub(self.epoch)
     }
 
     pub(crate) fn stopping(&self) -> bool {
@@ -309,15 +310,27 @@ impl<P: Protocol> Core<P> {
 
     /// Adds a connected socket to the server and starts watching it.
     pub(crate) fn register(self: &Arc<Self>, stream: TcpStream) -> io::Result<SocketId> {
+        let state = self.proto.new_state();
+        self.register_with(stream, state).map(|c| c.id)
+    }
+
+    /// Adds a connected socket with the state it starts in (client mode: a
+    /// WebSocket client's, whose handshake is done and whose first frames
+    /// may be buffered already) and starts watching it.
+    pub(crate) fn register_with(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        state: P::State,
+    ) -> io::Result<ConnRef<P::State>> {
         stream.set_nonblocking(true)?;
         let _ = stream.set_nodelay(true);
         let admitting = self.admitting.read();
         if !*admitting {
             return Err(io::Error::other("server has stopped"));
         }
-        let conn = self.table.insert(|id| -> io::Result<_> {
-            Ok(Arc::new(Conn::new(id, stream, self.proto.new_state())))
-        })?;
+        let conn = self
+            .table
+            .insert(|id| -> io::Result<_> { Ok(Arc::new(Conn::new(id, stream, state))) })?;
         {
             let mut st = conn.state.lock();
             self.proto.on_open(
@@ -328,6 +341,7 @@ impl<P: Protocol> Core<P> {
                 &mut st,
             );
         }
+        self.state_released(&conn);
         let watched = self.backend.add(&conn);
         // In the table now: a stop that races with this registration closes
         // the connection in `finish_stop`, after its handler (which a worker
@@ -341,7 +355,7 @@ impl<P: Protocol> Core<P> {
             );
             return Err(e);
         }
-        Ok(conn.id)
+        Ok(conn)
     }
 
     /// Accepts until the backlog is empty, the cap is reached or an error pauses accepting.
@@ -463,6 +477,9 @@ impl<P: Protocol> Core<P> {
         let flow = {
             let mut st = conn.state.lock();
             if conn.is_closed() {
+                drop(st);
+                // Its close may have found the state taken by this thread.
+                self.state_released(conn);
                 return Next::Closed;
             }
             let flow = if conn.lingering.load(Ordering::Acquire) {
@@ -470,36 +487,38 @@ impl<P: Protocol> Core<P> {
             } else {
                 // A bug in the protocol code costs this connection, not the worker.
                 let io = Io { core: self, conn };
-                catch_unwind(AssertUnwindSafe(|| self.proto.on_ready(&io, &mut st)))
-                    .unwrap_or_else(|panic| self.internal_error(conn.id, &*panic))
+                catch_unwind(AssertUnwindSafe(|| self.proto.on_ready(&io, &mut st))).unwrap_or_else(
+                    |panic| {
+                        let (cause, msg) = self.internal_error(conn.id, &*panic);
+                        Flow::Close(cause, msg)
+                    },
+                )
             };
-            if let Flow::Linger(cause, msg) = &flow {
-                // Set up under the state lock, so that no deadline armed
-                // before (a passed head deadline, say) fires in between.
-                let _ = conn.stream.shutdown(Shutdown::Write);
-                // SeqCst here and in `close`: each side stores, then loads
-                // what the other stores; neither may miss both.
-                conn.lingering.store(true, Ordering::SeqCst);
-                self.lingering.lock().push((conn.id, *cause, msg.clone()));
-                if conn.closed.load(Ordering::SeqCst) {
-                    // Closed by another thread meanwhile: its close could
-                    // not forget an entry that was not there yet.
-                    self.take_linger_cause(conn.id);
+            match flow {
+                Flow::Linger(cause, msg) => {
+                    // Set up under the state lock, so that no deadline armed
+                    // before (a passed head deadline, say) fires in between.
+                    // The message moves to the connection.
+                    self.begin_linger(conn, cause, msg);
+                    Flow::Linger(cause, String::new())
                 }
-                conn.set_deadline(
-                    DeadlineKind::Linger,
-                    self.now_ms() + LINGER.as_millis() as u64,
-                );
+                flow => flow,
             }
-            flow
         };
+        // Closed by another thread while this one held the state.
+        self.state_released(conn);
         match flow {
             _ if conn.is_closed() => Next::Closed,
             Flow::Park => Next::Readable,
             Flow::ParkWritable => Next::Writable,
             Flow::Yield => Next::Again,
             Flow::Close(cause, msg) => {
-                let (cause, msg) = self.take_linger_cause(conn.id).unwrap_or((cause, msg));
+                // A lingering close ends with the cause it began with,
+                // unless the drain found abuse (a peer that kept sending).
+                let (cause, msg) = match self.take_linger_cause(conn) {
+                    Some(noted) if cause.is_normal() => noted,
+                    _ => (cause, msg),
+                };
                 self.close(conn, cause, msg);
                 Next::Closed
             }
@@ -515,9 +534,27 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Serving a connection panicked outside any callback: logged, and the
-    /// connection closes. A fuzzing build aborts, so that the fuzzer sees it.
-    fn internal_error(&self, id: SocketId, panic: &(dyn std::any::Any + Send)) -> Flow {
+    /// Starts the lingering close of `conn`, whose state the caller holds:
+    /// half-closes it, notes the cause its close will have, and arms the
+    /// linger deadline; what the peer still sends is drained meanwhile.
+    fn begin_linger(&self, conn: &ConnRef<P::State>, cause: CloseCause, msg: String) {
+        let _ = conn.stream.shutdown(Shutdown::Write);
+        *conn.linger_cause.lock() = Some((cause, msg));
+        conn.lingering.store(true, Ordering::SeqCst);
+        conn.set_deadline(
+            DeadlineKind::Linger,
+            self.now_ms() + LINGER.as_millis() as u64,
+        );
+    }
+
+    /// Serving a connection panicked outside any callback: logged; the
+    /// cause and message to close it with. A fuzzing build aborts, so that
+    /// the fuzzer sees it.
+    pub(crate) fn internal_error(
+        &self,
+        id: SocketId,
+        panic: &(dyn std::any::Any + Send),
+    ) -> (CloseCause, String) {
         let what = panic_message(panic);
         self.log(
             Level::Error,
@@ -526,30 +563,63 @@ impl<P: Protocol> Core<P> {
         if cfg!(fuzzing) {
             std::process::abort();
         }
-        Flow::Close(CloseCause::InternalError, what)
+        (CloseCause::InternalError, what)
     }
 
-    pub(crate) fn take_linger_cause(&self, id: SocketId) -> Option<(CloseCause, String)> {
-        let mut l = self.lingering.lock();
-        let i = l.iter().position(|(c, _, _)| *c == id)?;
-        let (_, cause, msg) = l.swap_remove(i);
-        Some((cause, msg))
+    /// The cause and message a lingering close of `conn` began with.
+    pub(crate) fn take_linger_cause(
+        &self,
+        conn: &ConnRef<P::State>,
+    ) -> Option<(CloseCause, String)> {
+        conn.linger_cause.lock().take()
     }
 
     /// Closes a connection from any thread; the on-close callback runs once.
     /// Returns false when another thread closed it first (with its own cause).
+    ///
+    /// The callback gets the connection's state: at once when no other
+    /// thread holds it, else on the thread that does, as soon as that one
+    /// lets it go (a worker running a callback of this connection: after
+    /// the callback, which sees the connection closed meanwhile).
     pub(crate) fn close(
         self: &Arc<Self>,
         conn: &ConnRef<P::State>,
         cause: CloseCause,
         msg: String,
     ) -> bool {
-        if conn.closed.swap(true, Ordering::SeqCst) {
+        if !self.end(conn, cause, &msg) {
             return false;
         }
-        if conn.lingering.load(Ordering::SeqCst) {
-            // Closed some other way than its linger ending: forget its entry.
-            self.take_linger_cause(conn.id);
+        // Noted first, then the state tried: a holder letting it go
+        // meanwhile finds the note (`state_released`).
+        *conn.close_owed.lock() = Some((cause, msg));
+        if let Some(mut st) = conn.state.try_lock() {
+            self.run_owed_close(conn, &mut st);
+        }
+        true
+    }
+
+    /// Closes a connection whose state the caller holds; see [`Core::close`].
+    pub(crate) fn close_held(
+        self: &Arc<Self>,
+        conn: &ConnRef<P::State>,
+        state: &mut P::State,
+        cause: CloseCause,
+        msg: String,
+    ) -> bool {
+        if !self.end(conn, cause, &msg) {
+            return false;
+        }
+        self.proto
+            .on_close(&self.server(), conn.id, cause, &msg, state);
+        true
+    }
+
+    /// Marks the connection closed and lets go of its socket; false when
+    /// another thread did first.
+    fn end(self: &Arc<Self>, conn: &ConnRef<P::State>, cause: CloseCause, msg: &str) -> bool {
+        if conn.closed.swap(true, Ordering::SeqCst) {
+            return false;
         }
         if let Err(e) = self.backend.remove(conn) {
             self.log(Level::Debug, format_args!("deregistering {}: {e}", conn.id));
@@ -565,14 +635,36 @@ impl<P: Protocol> Core<P> {
             level,
             format_args!("socket {} closed: {cause}: {msg}", conn.id),
         );
-        let mut state = conn.state.try_lock();
-        self.proto
-            .on_close(&self.server(), conn.id, cause, &msg, state.as_deref_mut());
-        drop(state);
         if self.table.len() < self.cfg.max_connections {
             self.resume_accepting(PAUSED_CAP);
         }
         true
+    }
+
+    /// Runs the on-close callback a [`Core::close`] left to the holder of the state.
+    fn run_owed_close(self: &Arc<Self>, conn: &ConnRef<P::State>, state: &mut P::State) {
+        let owed = conn.close_owed.lock().take();
+        if let Some((cause, msg)) = owed {
+            self.proto
+                .on_close(&self.server(), conn.id, cause, &msg, state);
+        }
+    }
+
+    /// Called by every thread that held a connection's state, after
+    /// letting it go: runs an on-close callback owed meanwhile.
+    pub(crate) fn state_released(self: &Arc<Self>, conn: &ConnRef<P::State>) {
+        if conn.is_closed() && conn.close_owed.lock().is_some() {
+            if let Some(mut st) = conn.state.try_lock() {
+                self.run_owed_close(conn, &mut st);
+            }
+        }
+    }
+
+    /// Output was queued on a connection from a thread that is not serving
+    /// it: have a worker write it once the socket is writable (a worker
+    /// serving the connection right now serves it again after).
+    pub(crate) fn want_writable(self: &Arc<Self>, conn: &ConnRef<P::State>) {
+        self.backend.want_writable(self, conn);
     }
 
     /// Closes the connection with this id; false when it is not open (or
@@ -597,34 +689,68 @@ impl<P: Protocol> Core<P> {
                 continue;
             };
             let (kind, at) = c.deadline();
-            if c.is_closed() || at == 0 || at > now {
-                continue;
+            if !c.is_closed() && at != 0 && at <= now {
+                // The state lock is held until the connection is closed, so that a
+                // request arriving at the deadline is not taken by a worker in between.
+                self.fire(&c, &mut st, kind, at, now);
             }
-            // The state lock is held until the connection is closed, so that a
-            // request arriving at the deadline is not taken by a worker in between.
-            if kind == DeadlineKind::Linger {
-                let (cause, msg) = self
-                    .take_linger_cause(c.id)
-                    .unwrap_or((CloseCause::ProtocolViolated, String::new()));
-                self.close(&c, cause, msg);
-                drop(st);
-                continue;
+            drop(st);
+            // A close by another thread meanwhile, or one the deadline's
+            // protocol work caused (a failed write).
+            self.state_released(&c);
+        }
+    }
+
+    /// Fires the deadline `(kind, at)` of `c`, whose state the caller holds.
+    fn fire(
+        self: &Arc<Self>,
+        c: &ConnRef<P::State>,
+        st: &mut P::State,
+        kind: DeadlineKind,
+        at: u64,
+        now: u64,
+    ) {
+        if kind == DeadlineKind::Linger {
+            let (cause, msg) = self
+                .take_linger_cause(c)
+                .unwrap_or((CloseCause::ProtocolViolated, String::new()));
+            self.close_held(c, st, cause, msg);
+            return;
+        }
+        let io = Io {
+            core: self,
+            conn: c,
+        };
+        // The housekeeping thread runs every deadline and the stop: a bug
+        // in the protocol code costs this connection, not the thread.
+        let expiry = match catch_unwind(AssertUnwindSafe(|| self.proto.on_deadline(&io, st, kind)))
+        {
+            Ok(expiry) => expiry,
+            Err(panic) => {
+                let (cause, msg) = self.internal_error(c.id, &*panic);
+                self.close_held(c, st, cause, msg);
+                return;
             }
-            if let Some(again) = self.proto.on_deadline(&c.stream, &mut st, kind) {
+        };
+        let what = match kind {
+            DeadlineKind::Head => "request head not received in time",
+            DeadlineKind::Body => "request body made no progress in time",
+            DeadlineKind::Idle => "idle",
+            DeadlineKind::Closing => "close handshake not answered",
+            DeadlineKind::Send => "responses not read in time",
+            _ => "deadline passed",
+        };
+        match expiry {
+            Expiry::Renew(again) => {
                 // Left alone if a sender armed another deadline meanwhile.
                 c.renew_deadline((kind, at), now + again.as_millis() as u64);
-                continue;
             }
-            let what = match kind {
-                DeadlineKind::Head => "request head not received in time",
-                DeadlineKind::Body => "request body made no progress in time",
-                DeadlineKind::Idle => "idle",
-                DeadlineKind::Closing => "close handshake not answered",
-                DeadlineKind::Send => "responses not read in time",
-                _ => "deadline passed",
-            };
-            self.close(&c, CloseCause::TimedOut, what.to_owned());
-            drop(st);
+            // Parked for reading, it stays watched: what the peer still
+            // sends is drained, and the linger deadline ends it.
+            Expiry::Linger => self.begin_linger(c, CloseCause::TimedOut, what.to_owned()),
+            Expiry::Close => {
+                self.close_held(c, st, CloseCause::TimedOut, what.to_owned());
+            }
         }
     }
 
@@ -666,8 +792,12 @@ impl<P: Protocol> Core<P> {
                 ),
             );
             drop(n);
+            // Only the connections being served (their state is held): the
+            // others are owed their answers or refusals by the farewell.
             self.table.for_each(|c| {
-                let _ = c.stream.shutdown(Shutdown::Both);
+                if c.state.try_lock().is_none() {
+                    let _ = c.stream.shutdown(Shutdown::Both);
+                }
             });
             self.backend.wake_all();
             n = self.live_workers.lock();

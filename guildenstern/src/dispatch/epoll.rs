@@ -8,7 +8,7 @@
 //! re-check readiness, so bytes or an end of stream that came while the
 //! worker served the connection raise the next event.
 
-use super::conn::{ConnRef, SocketId};
+use super::conn::{sched, ConnRef, SocketId};
 use super::core::{Next, LISTENER, WAKER};
 use super::sys::epoll::{Epoll, Events, Mode};
 use super::{CloseCause, Core, Protocol};
@@ -16,6 +16,7 @@ use log::Level;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Events taken per `epoll_wait`: one. Handlers may block, so a worker
@@ -105,22 +106,105 @@ impl EpollBackend {
     }
 
     /// Serves `conn`, then re-arms it for what it waits for, unless it closed.
+    ///
+    /// `sched` marks the worker serving it (BUSY), so that a thread that
+    /// queues output meanwhile ([`EpollBackend::want_writable`]) leaves the
+    /// re-arming to that worker (BUSY_AGAIN) rather than enable the
+    /// connection under it; an event that such a re-arm raised while
+    /// another worker serves it is left to that worker the same way, so no
+    /// worker ever waits for another one's connection.
     fn serve<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
-        let mode = match core.serve_ready(conn) {
+        if !claim(conn) {
+            return;
+        }
+        let mut mode = match core.serve_ready(conn) {
             Next::Closed => return,
             Next::Readable => Mode::Once,
             Next::Writable => Mode::OnceWritable,
             Next::Again => Mode::OnceAny,
         };
         let fd = conn.stream.as_raw_fd();
-        if let Err(e) = self.ep.rearm(fd, mode, conn.id.as_u64()) {
-            if !conn.is_closed() {
-                core.close(
-                    conn,
-                    CloseCause::NetError,
-                    format!("cannot re-arm socket: {e}"),
-                );
+        loop {
+            if let Err(e) = self.ep.rearm(fd, mode, conn.id.as_u64()) {
+                if !conn.is_closed() {
+                    core.close(
+                        conn,
+                        CloseCause::NetError,
+                        format!("cannot re-arm socket: {e}"),
+                    );
+                }
+                return;
             }
+            // Re-armed first, released after: a want_writable that still
+            // saw it busy is answered by the re-arm below.
+            if conn
+                .sched
+                .compare_exchange(sched::BUSY, sched::IDLE, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return;
+            }
+            conn.sched.store(sched::BUSY, Ordering::SeqCst);
+            if let Mode::Once = mode {
+                mode = Mode::OnceAny;
+            }
+        }
+    }
+
+    /// Output was queued on `conn` by a thread not serving it: watch it
+    /// for writable too (a worker serving it does that when it is done).
+    pub(crate) fn want_writable<P: Protocol>(
+        &self,
+        _core: &Arc<Core<P>>,
+        conn: &ConnRef<P::State>,
+    ) {
+        loop {
+            match conn.sched.load(Ordering::SeqCst) {
+                sched::IDLE => {
+                    // A worker that takes it from here on finds the output
+                    // (queued before this); an event this raises while one
+                    // serves it is handed back to that one (`claim`).
+                    let _ = self
+                        .ep
+                        .rearm(conn.stream.as_raw_fd(), Mode::OnceAny, conn.id.as_u64());
+                    return;
+                }
+                sched::BUSY => {
+                    if conn
+                        .sched
+                        .compare_exchange(
+                            sched::BUSY,
+                            sched::BUSY_AGAIN,
+                            Ordering::SeqCst,
+                            Ordering::SeqCst,
+                        )
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Marks `conn` as served by the calling worker; false when another worker
+/// serves it (then told to re-arm it for both directions when done).
+fn claim<S>(conn: &ConnRef<S>) -> bool {
+    loop {
+        let cur = conn.sched.load(Ordering::SeqCst);
+        let next = if cur == sched::IDLE {
+            sched::BUSY
+        } else {
+            sched::BUSY_AGAIN
+        };
+        if conn
+            .sched
+            .compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return cur == sched::IDLE;
         }
     }
 }

@@ -13,6 +13,7 @@ use super::write::write_now;
 use super::{CloseCause, ConnRef, Core, Protocol};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -46,9 +47,17 @@ impl<P: Protocol> Core<P> {
         let mut left = Vec::new();
         for conn in open {
             let owed = match conn.state.try_lock() {
-                Some(mut st) => self.proto.on_shutdown(&conn, &mut st),
+                // Caught: a bug here must not keep the stop from ending.
+                Some(mut st) => {
+                    catch_unwind(AssertUnwindSafe(|| self.proto.on_shutdown(&conn, &mut st)))
+                        .unwrap_or_else(|panic| {
+                            self.internal_error(conn.id, &*panic);
+                            None
+                        })
+                }
                 None => None,
             };
+            self.state_released(&conn);
             let drained = conn.drained.load(Ordering::Relaxed);
             let f = Farewell {
                 conn,
@@ -147,7 +156,7 @@ impl<P: Protocol> Core<P> {
     /// Closes with the cause of its lingering close, if it had one.
     fn say_goodbye(self: &Arc<Self>, conn: &ConnRef<P::State>) {
         let (cause, msg) = self
-            .take_linger_cause(conn.id)
+            .take_linger_cause(conn)
             .unwrap_or((CloseCause::Shutdown, "server stopped".into()));
         self.close(conn, cause, msg);
     }

@@ -13,9 +13,14 @@ pub(crate) fn track(server: &Server) {
     RUNNING.lock().push(server.clone());
 }
 
-/// Called when a server has finished.
+/// Called when a server has finished. Once none runs, no stop is under
+/// way: a later `serve`'s first signal stops it gracefully again.
 pub(crate) fn untrack(server: &Server) {
-    RUNNING.lock().retain(|r| !r.is_same(server));
+    let mut running = RUNNING.lock();
+    running.retain(|r| !r.is_same(server));
+    if running.is_empty() {
+        signal::stop_over();
+    }
 }
 
 /// Something that can be started as a server: the builders of every
@@ -45,7 +50,14 @@ pub fn serve(servers: Vec<Box<dyn Startable>>) -> Result<(), Error> {
     let mut started = Vec::with_capacity(servers.len());
     for s in servers {
         match s.start_server() {
-            Ok(server) => started.push(server),
+            Ok(server) => {
+                if signal::stop_under_way() {
+                    // A signal came while the servers were starting: this
+                    // one was not running yet when the stop reached the others.
+                    server.stop();
+                }
+                started.push(server)
+            }
             Err(e) => {
                 for s in &started {
                     s.stop();

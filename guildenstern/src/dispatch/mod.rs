@@ -7,7 +7,9 @@
 //! answers the client has not read yet), yield it to the other ready
 //! connections, or close it with a cause. No worker ever waits for bytes, or
 //! for a client to read: what is partial or unsent stays in the connection's
-//! state.
+//! state. Output other threads send goes through the connection's outbox
+//! (`outbox.rs`), behind what is queued there; `Core::want_writable` then
+//! has a worker write the rest once the socket takes it.
 //!
 //! Two dispatchers deliver readiness to workers:
 //! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
@@ -30,6 +32,7 @@ mod epoll;
 mod farewell;
 mod lifecycle;
 mod options;
+mod outbox;
 mod portable;
 mod server;
 pub(crate) mod sys;
@@ -47,10 +50,9 @@ pub(crate) use self::buffer::{grow_within, INITIAL_BUFFER};
 pub(crate) use self::cause::panic_message;
 pub(crate) use self::conn::ConnRef;
 pub(crate) use self::core::{start, Core, DispatchConfig, Io};
-pub(crate) use self::options::{builder_options, OnThread, Options};
+pub(crate) use self::options::{builder_options, worker_options, OnThread, Options};
 pub(crate) use self::write::{write_all, write_now};
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 /// Reads a protocol makes for one connection in one wake-up before it
@@ -89,6 +91,18 @@ pub(crate) enum Flow {
     Linger(CloseCause, String),
 }
 
+/// What follows a deadline that passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// Keep the connection, with the same deadline again this much later.
+    Renew(Duration),
+    /// Close it now (timed out).
+    Close,
+    /// A last answer was written: close it (timed out) with a lingering
+    /// close, so that a peer still sending reads the answer.
+    Linger,
+}
+
 /// A wire protocol served on the dispatchers.
 pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// Per-connection state (buffers, parse progress), owned by the connection.
@@ -111,24 +125,22 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
 
     /// A deadline passed while the connection was parked. The protocol may
-    /// write a last answer (best effort, without blocking) and let it close
-    /// (`None`), or keep it open and arm the same deadline again (`Some`).
-    fn on_deadline(
-        &self,
-        stream: &TcpStream,
-        state: &mut Self::State,
-        kind: DeadlineKind,
-    ) -> Option<Duration>;
+    /// write a last answer (best effort, without blocking) and say what
+    /// follows: see [`Expiry`].
+    fn on_deadline(&self, io: &Io<'_, Self>, state: &mut Self::State, kind: DeadlineKind)
+        -> Expiry;
 
-    /// The connection closed (exactly once per connection). `state` is there
-    /// unless a worker was serving the connection at that moment.
+    /// The connection closed (exactly once per connection), with its state:
+    /// a close from a thread that cannot take the state (a worker is
+    /// serving the connection) is reported by the thread holding it, once
+    /// it lets the state go.
     fn on_close(
         &self,
         server: &Server,
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        state: Option<&mut Self::State>,
+        state: &mut Self::State,
     );
 
     /// The server stops and the connection is about to close (every worker

@@ -68,6 +68,15 @@ macro_rules! builder_options {
             self
         }
 
+        $crate::dispatch::worker_options!($name);
+    };
+}
+pub(crate) use builder_options;
+
+/// The builder methods every server has, a client-mode one (a WebSocket
+/// clientele) included: all of [`builder_options!`] but the listening ones.
+macro_rules! worker_options {
+    ($name:literal) => {
         /// Which dispatcher delivers readiness. Default: epoll on Linux,
         /// portable elsewhere.
         pub fn dispatcher(mut self, dispatcher: $crate::dispatch::Dispatcher) -> Self {
@@ -122,4 +131,4 @@ macro_rules! builder_options {
         }
     };
 }
-pub(crate) use builder_options;
+pub(crate) use worker_options;

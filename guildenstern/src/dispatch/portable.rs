@@ -91,6 +91,12 @@ impl PortableBackend {
         let _ = self.waker.wake();
     }
 
+    pub(crate) fn want_writable<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
+        // Served once more: the worker writes what it can and, if output
+        // is left, watches the socket for writable.
+        self.schedule(core, conn.id, false);
+    }
+
     pub(crate) fn wake_all(&self) {
         let _ = self.waker.wake();
         let _q = self.queue.lock();

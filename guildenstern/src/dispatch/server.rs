@@ -76,7 +76,10 @@ impl Server {
     }
 
     /// Closes a connection of this server from any thread. Returns false when
-    /// no such connection is open. The on-close callback receives `cause` and `msg`.
+    /// no such connection is open. The on-close callback receives `cause` and `msg`:
+    /// at once, or, when a worker is running a callback for that connection
+    /// (the caller itself, say), on that worker once the callback returned
+    /// (its sends fail with `NotOpen` meanwhile).
     pub fn close(&self, id: SocketId, cause: CloseCause, msg: impl Into<String>) -> bool {
         self.inner.clone().close(id, cause, msg.into())
     }

@@ -2,7 +2,9 @@
 //! loopback sockets: what happens when serving a connection panics.
 
 use super::SocketId;
-use super::{start, CloseCause, DeadlineKind, Dispatcher, Flow, Io, Options, Protocol, Server};
+use super::{
+    start, CloseCause, DeadlineKind, Dispatcher, Expiry, Flow, Io, Options, Protocol, Server,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -39,18 +41,17 @@ impl Protocol for Lines {
             if line.starts_with(b"panic") {
                 panic!("a bug in the protocol");
             }
+            if line.starts_with(b"arm") {
+                // The deadline's handling panics, on the housekeeping thread.
+                io.set_deadline(DeadlineKind::Idle, Duration::from_millis(1));
+            }
             let _ = io.stream().write_all(&[b"ok ", &line[..]].concat());
         }
         Flow::Park
     }
 
-    fn on_deadline(
-        &self,
-        _stream: &TcpStream,
-        _state: &mut Vec<u8>,
-        _kind: DeadlineKind,
-    ) -> Option<Duration> {
-        None
+    fn on_deadline(&self, _io: &Io<'_, Self>, _state: &mut Vec<u8>, _kind: DeadlineKind) -> Expiry {
+        panic!("a bug in a deadline");
     }
 
     fn on_close(
@@ -59,7 +60,7 @@ impl Protocol for Lines {
         _id: SocketId,
         cause: CloseCause,
         msg: &str,
-        _state: Option<&mut Vec<u8>>,
+        _state: &mut Vec<u8>,
     ) {
         let _ = self.closes.lock().unwrap().send((cause, msg.to_owned()));
     }
@@ -108,6 +109,34 @@ fn a_panic_costs_the_connection_not_the_worker(d: Dispatcher) {
     assert_eq!(ask(&b, "still there\n"), "ok still there\n");
     server.stop();
     server.join();
+}
+
+/// A panic while a deadline fires closes that connection; the housekeeping
+/// thread lives on (the next deadline fires too) and the server still stops.
+fn a_deadline_panic_costs_the_connection_not_the_timer(d: Dispatcher) {
+    let (server, closes) = lines_server(d);
+    let addr = server.local_addr().unwrap();
+    for round in 0..2 {
+        let a = TcpStream::connect(addr).unwrap();
+        a.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(ask(&a, "arm\n"), "ok arm\n");
+        let (cause, msg) = closes.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(cause, CloseCause::InternalError, "round {round}");
+        assert_eq!(msg, "a bug in a deadline");
+    }
+    server.stop();
+    server.join();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn epoll_deadline_panic_costs_the_connection_not_the_timer() {
+    a_deadline_panic_costs_the_connection_not_the_timer(Dispatcher::Epoll);
+}
+
+#[test]
+fn portable_deadline_panic_costs_the_connection_not_the_timer() {
+    a_deadline_panic_costs_the_connection_not_the_timer(Dispatcher::Portable);
 }
 
 #[cfg(target_os = "linux")]

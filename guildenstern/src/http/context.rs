@@ -59,8 +59,11 @@ impl Http {
     ///
     /// The answer says `Connection: close`, whether this is called before
     /// or after replying, except where its head was already written when
-    /// this is called: after `reply_start` or `reply_chunked_start`, or a
-    /// `reply_with` body over 16 KiB. For those, call it before replying.
+    /// this is called: after `reply_start` or `reply_chunked_start`, a
+    /// `reply_with` body over 16 KiB, or an answer that filled the batch of
+    /// pipelined answers (64 KiB) and so went out at once. Calling it
+    /// before replying always works; behind a proxy that reuses upstream
+    /// connections, do that.
     /// The close lingers: what the client still sends is read and dropped
     /// for a short while, so that it can read the whole answer.
     pub fn close_socket(&mut self, msg: impl Into<String>) {
@@ -144,7 +147,7 @@ impl Http {
         self.response().reply_code(code)
     }
     /// See [`Response::reply_with`].
-    pub fn reply_with(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
+    pub fn reply_with(&mut self, code: u16, body: impl AsRef<[u8]>, headers: &[(&str, &str)]) {
         self.response().reply_with(code, body, headers)
     }
 }

@@ -2,8 +2,8 @@
 //! as `Sun, 06 Nov 1994 08:49:37 GMT`, formatted without allocation and
 //! cached per thread so a response pays for a clock read, not a format.
 
+use crate::dispatch::sys::clock::unix_secs;
 use std::cell::Cell;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The last second an IMF-fixdate can show (9999-12-31 23:59:59 UTC);
 /// later times are shown as this one.
@@ -55,15 +55,14 @@ pub(crate) fn format_http_date(unix_secs: u64, out: &mut [u8; 29]) {
 }
 
 /// Calls `f` with the current date, cached per thread and re-formatted only
-/// when the second changes (no lock, no allocation, no unsafe; uses
-/// `SystemTime::now()`). A clock set before 1970 reads as 1970-01-01.
+/// when the second changes (no lock, no allocation; reads the coarse
+/// real-time clock, at most a timer tick behind, so the date is right to
+/// the second, RFC 9110 §6.6.1). A clock set before 1970 reads as 1970-01-01.
 pub(crate) fn with_current_date<R>(f: impl FnOnce(&[u8; 29]) -> R) -> R {
     thread_local! {
         static CACHE: Cell<Option<(u64, [u8; 29])>> = const { Cell::new(None) };
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = unix_secs();
     let date = match CACHE.get() {
         Some((secs, date)) if secs == now => date,
         _ => {
@@ -121,6 +120,7 @@ fn put_digits(out: &mut [u8], mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn format(secs: u64) -> String {
         let mut out = [0; 29];

@@ -94,6 +94,15 @@ pub(crate) struct ConnectionOptions {
 /// case-insensitive, OWS), OR-ing into `into`. Unknown tokens and empty
 /// members are ignored.
 pub(crate) fn connection_options(value: &[u8], into: &mut ConnectionOptions) {
+    // The values nearly every request carries, without the list walk.
+    if eq_ignore_case(value, b"keep-alive") {
+        into.keep_alive = true;
+        return;
+    }
+    if eq_ignore_case(value, b"close") {
+        into.close = true;
+        return;
+    }
     for member in value.split(|&b| b == b',') {
         let member = trim_ows(member);
         if eq_ignore_case(member, b"close") {

@@ -141,40 +141,44 @@ pub(crate) fn parse(buf: &[u8], cfg: &HttpConfig, head: &mut Head) -> Result<boo
     let mut conn = ConnectionOptions::default();
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
-        if eq_ignore_case(name, b"content-length") {
-            if content_length.is_some() {
-                return Err(bad("duplicate Content-Length"));
+        // The length picks the one candidate worth comparing.
+        match name.len() {
+            4 if eq_ignore_case(name, b"host") => hosts += 1,
+            10 if eq_ignore_case(name, b"connection") => connection_options(h.value, &mut conn),
+            14 if eq_ignore_case(name, b"content-length") => {
+                if content_length.is_some() {
+                    return Err(bad("duplicate Content-Length"));
+                }
+                content_length =
+                    Some(parse_content_length(h.value).ok_or(bad("invalid Content-Length"))?);
             }
-            content_length =
-                Some(parse_content_length(h.value).ok_or(bad("invalid Content-Length"))?);
-        } else if eq_ignore_case(name, b"transfer-encoding") {
-            if chunked {
-                return Err(bad("duplicate Transfer-Encoding"));
-            }
-            match check_transfer_encoding(h.value) {
-                Ok(()) => chunked = true,
-                Err(CodingError::BadRequest) => return Err(bad("invalid Transfer-Encoding")),
-                Err(CodingError::NotImplemented) => {
-                    return Err(Reject {
-                        status: 501,
-                        cause: CloseCause::ProtocolViolated,
-                        msg: "unsupported transfer coding",
-                    })
+            17 if eq_ignore_case(name, b"transfer-encoding") => {
+                if chunked {
+                    return Err(bad("duplicate Transfer-Encoding"));
+                }
+                match check_transfer_encoding(h.value) {
+                    Ok(()) => chunked = true,
+                    Err(CodingError::BadRequest) => return Err(bad("invalid Transfer-Encoding")),
+                    Err(CodingError::NotImplemented) => {
+                        return Err(Reject {
+                            status: 501,
+                            cause: CloseCause::ProtocolViolated,
+                            msg: "unsupported transfer coding",
+                        })
+                    }
                 }
             }
-        } else if eq_ignore_case(name, b"host") {
-            hosts += 1;
-        } else if eq_ignore_case(name, b"connection") {
-            connection_options(h.value, &mut conn);
-        } else if eq_ignore_case(name, b"expect") {
-            if !is_100_continue(h.value) {
-                return Err(Reject {
-                    status: 417,
-                    cause: CloseCause::ProtocolViolated,
-                    msg: "unsupported expectation",
-                });
+            6 if eq_ignore_case(name, b"expect") => {
+                if !is_100_continue(h.value) {
+                    return Err(Reject {
+                        status: 417,
+                        cause: CloseCause::ProtocolViolated,
+                        msg: "unsupported expectation",
+                    });
+                }
+                head.expect_continue = minor == 1;
             }
-            head.expect_continue = minor == 1;
+            _ => {}
         }
         if cfg.all_headers
             || cfg
@@ -292,6 +296,51 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(run(raw).unwrap().keep_alive, want, "{raw:?}");
+        }
+    }
+
+    /// The server parses a head straight from its buffer, bytes of the
+    /// next request behind it, and scans for the end only when that fails.
+    /// Whatever that parse accepts must be what scanning for the end and
+    /// parsing up to it accepts: the same end, the same request.
+    #[test]
+    fn a_head_parsed_in_place_ends_where_the_scan_finds_its_end() {
+        use crate::http::framing::find_head_end;
+        let cfg = HttpConfig::default();
+        let seeds: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /x?y HTTP/1.0\nConnection: keep-alive\n\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n",
+        ];
+        let next = b"GET / HTTP/1.1\r\nHost: b\r\n\r\n";
+        let bytes = [b'\r', b'\n', b' ', b':', b'\t', 0, 0x80, b'a'];
+        for seed in seeds {
+            for at in 0..seed.len() {
+                for b in bytes {
+                    let mut one = seed.to_vec();
+                    one[at] = b;
+                    let mut buf = one.clone();
+                    buf.extend_from_slice(next);
+                    let mut head = Head::new(cfg.max_headers);
+                    if parse(&buf, &cfg, &mut head) != Ok(true) {
+                        continue;
+                    }
+                    let show = String::from_utf8_lossy(&one);
+                    let end = find_head_end(&buf, 0);
+                    assert_eq!(end, Some(head.len), "{show:?}");
+                    let mut alone = Head::new(cfg.max_headers);
+                    assert_eq!(
+                        parse(&buf[..head.len], &cfg, &mut alone),
+                        Ok(true),
+                        "{show:?}"
+                    );
+                    assert_eq!(
+                        (alone.method, alone.target, alone.framing, alone.keep_alive),
+                        (head.method, head.target, head.framing, head.keep_alive),
+                        "{show:?}"
+                    );
+                }
+            }
         }
     }
 

@@ -8,6 +8,8 @@ pub(crate) mod date;
 pub mod form;
 pub(crate) mod framing;
 pub(crate) mod head;
+#[cfg(feature = "json")]
+mod json;
 mod request;
 pub(crate) mod response;
 mod server;
@@ -18,5 +20,7 @@ pub use accessors::*;
 pub use config::{Content, HttpServer};
 pub use context::Http;
 pub use form::{form_fields, FormFields};
+#[cfg(feature = "json")]
+pub use json::reply_json;
 pub use request::Request;
 pub use response::Response;

@@ -5,7 +5,7 @@ use super::chunked::ChunkedDecoder;
 use super::config::HttpConfig;
 use super::framing::eq_ignore_case;
 use super::head::{Framing, Head};
-use super::server::HttpState;
+use super::server::{BoxedState, HttpState};
 use crate::dispatch::sys::{wait_fd, Wait};
 use crate::dispatch::{write_all, ConnRef, SocketId};
 use std::cell::Cell;
@@ -47,11 +47,11 @@ pub(crate) enum StreamKind {
 /// Request data of the request in flight. Every view borrows from the
 /// connection's buffer: nothing is copied.
 pub struct Request {
-    pub(crate) st: HttpState,
+    pub(crate) st: BoxedState,
     pub(crate) head: Head,
     pub(crate) body: Body,
     pub(crate) cfg: Arc<HttpConfig>,
-    pub(crate) conn: Option<ConnRef<HttpState>>,
+    pub(crate) conn: Option<ConnRef<BoxedState>>,
     /// The body buffer is lent out (`with_body`): other views are unavailable.
     pub(crate) lent: bool,
     /// Shared with the response: a streamed body is not read whole yet, so
@@ -62,7 +62,7 @@ pub struct Request {
 impl Request {
     pub(crate) fn new(cfg: Arc<HttpConfig>, body_unread: Rc<Cell<bool>>) -> Self {
         Request {
-            st: HttpState::new(),
+            st: Box::new(HttpState::new()),
             head: Head::new(cfg.max_headers),
             body: Body::Empty,
             cfg,
@@ -338,6 +338,12 @@ impl Request {
         }
     }
 
+    /// Whether the client waits for `100 Continue` before sending the body
+    /// and has not been sent it: a refusal now spares it the upload.
+    pub(crate) fn awaits_continue(&self) -> bool {
+        self.head.expect_continue && matches!(&self.body, Body::Stream(s) if !s.continue_sent)
+    }
+
     /// How many bytes of the buffer this request used, from its start.
     pub(crate) fn consumed_len(&self) -> usize {
         match &self.body {
@@ -356,7 +362,7 @@ impl Read for Request {
 }
 
 /// Sends `100 Continue` before the first read from the socket, if the client asked.
-fn send_continue(conn: &ConnRef<HttpState>, sent: &mut bool, expected: bool) -> io::Result<()> {
+fn send_continue(conn: &ConnRef<BoxedState>, sent: &mut bool, expected: bool) -> io::Result<()> {
     if expected && !*sent {
         *sent = true;
         let deadline = Instant::now() + std::time::Duration::from_secs(10);

@@ -2,11 +2,12 @@
 //! batched in one buffer so that a response (or a batch of pipelined ones)
 //! leaves in one write.
 
-use super::date::with_current_date;
-use super::server::HttpState;
+use super::date::format_http_date;
+use super::server::BoxedState;
 use super::status::reason;
+use crate::dispatch::sys::clock::unix_secs;
 use crate::dispatch::{write_all, write_now, CloseCause, ConnRef, Server};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -35,6 +36,12 @@ pub(crate) enum ReplyState {
 }
 
 /// The writing side of the request in flight.
+///
+/// A `HEAD` request runs the same handler as a `GET` (RFC 9110 §9.3.2):
+/// the handler answers as for `GET`, and the answer keeps its status, its
+/// header fields and its `Content-Length`, but no body is sent (body bytes
+/// given are dropped, and streaming calls return `Ok`). A handler that
+/// wants to skip expensive work for `HEAD` asks `is_method("HEAD")`.
 pub struct Response {
     pub(crate) out: Vec<u8>,
     pub(crate) state: ReplyState,
@@ -45,7 +52,7 @@ pub struct Response {
     pub(crate) keep_alive: bool,
     /// A HEAD request: headers only.
     pub(crate) head_only: bool,
-    pub(crate) conn: Option<ConnRef<HttpState>>,
+    pub(crate) conn: Option<ConnRef<BoxedState>>,
     pub(crate) send_timeout: Duration,
     /// The first write error; later writes are skipped.
     pub(crate) failed: Option<(CloseCause, String)>,
@@ -64,17 +71,28 @@ impl Response {
     pub(crate) fn new(send_timeout: Duration, body_unread: Rc<Cell<bool>>) -> Self {
         Response {
             out: Vec::with_capacity(FLUSH_LIMIT + 1024),
+            send_timeout,
+            body_unread,
+            ..Response::detached()
+        }
+    }
+
+    /// A response with no connection and a small buffer: one short answer
+    /// is built in it, to be written by the caller.
+    pub(crate) fn detached() -> Self {
+        Response {
+            out: Vec::with_capacity(256),
             state: ReplyState::None,
             status: 0,
             minor: 1,
             keep_alive: true,
             head_only: false,
             conn: None,
-            send_timeout,
+            send_timeout: Duration::ZERO,
             failed: None,
             failed_kind: io::ErrorKind::Other,
             head_at: None,
-            body_unread,
+            body_unread: Rc::default(),
             server: None,
         }
     }
@@ -104,12 +122,16 @@ impl Response {
     /// A 204 or 304 answer carries neither a body nor a Content-Length: `body`
     /// is dropped (for a 304 that names the length of the selected
     /// representation, see [`reply_start`](Self::reply_start)).
-    pub fn reply_with(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
+    pub fn reply_with(&mut self, code: u16, body: impl AsRef<[u8]>, headers: &[(&str, &str)]) {
+        self.reply_with_bytes(code, body.as_ref(), headers)
+    }
+
+    fn reply_with_bytes(&mut self, code: u16, body: &[u8], headers: &[(&str, &str)]) {
         if !self.begin(code) {
             return;
         }
-        let bodyless = is_bodyless(code);
-        let length = (!bodyless).then_some(body.len() as u64);
+        let bodyless = has_no_content(code);
+        let length = framed_length(code, body.len() as u64);
         self.write_head(code, headers, length, false);
         self.state = ReplyState::Done;
         if bodyless && !body.is_empty() {
@@ -143,8 +165,11 @@ impl Response {
         if !self.begin(code) {
             return;
         }
-        let bodyless = is_bodyless(code);
-        let length = (code == 304 || !bodyless).then_some(content_length);
+        let bodyless = has_no_content(code);
+        let length = match code {
+            304 => Some(content_length),
+            _ => framed_length(code, content_length),
+        };
         self.write_head(code, headers, length, false);
         self.state = if self.head_only || bodyless || content_length == 0 {
             ReplyState::Done
@@ -165,7 +190,11 @@ impl Response {
     /// `InvalidInput` (logged, the bytes dropped) without a `reply_start`
     /// before, or for bytes beyond the announced length. For a HEAD request
     /// and for 204 and 304 answers the bytes are dropped and `Ok` returned.
-    pub fn reply_more(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub fn reply_more(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+        self.more_bytes(bytes.as_ref())
+    }
+
+    fn more_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.gone()?;
         if self.drops_body() {
             return Ok(());
@@ -217,11 +246,12 @@ impl Response {
         if !self.begin(code) {
             return;
         }
-        let bodyless = is_bodyless(code);
+        let bodyless = has_no_content(code);
         if self.minor == 0 && !bodyless {
             self.keep_alive = false;
         }
-        self.write_head(code, headers, None, self.minor == 1 && !bodyless);
+        let length = bodyless.then(|| framed_length(code, 0)).flatten();
+        self.write_head(code, headers, length, self.minor == 1 && !bodyless);
         self.state = if self.head_only || bodyless {
             ReplyState::Done
         } else {
@@ -235,7 +265,11 @@ impl Response {
     /// # Errors
     /// As [`reply_more`](Self::reply_more): the client is gone, or
     /// `InvalidInput` without a `reply_chunked_start` before.
-    pub fn reply_chunk(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub fn reply_chunk(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+        self.chunk_bytes(bytes.as_ref())
+    }
+
+    fn chunk_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.gone()?;
         if self.state != ReplyState::Chunked {
             if self.drops_body() {
@@ -282,7 +316,7 @@ impl Response {
 
     /// A complete answer that takes no body bytes (HEAD, 204, 304) was started.
     fn drops_body(&self) -> bool {
-        self.state == ReplyState::Done && (self.head_only || is_bodyless(self.status))
+        self.state == ReplyState::Done && (self.head_only || has_no_content(self.status))
     }
 
     /// The connection closes after this answer: it says `Connection: close`,
@@ -350,19 +384,8 @@ impl Response {
         }
         self.head_at = Some(self.out.len());
         let out = &mut self.out;
-        out.extend_from_slice(if self.minor == 0 {
-            b"HTTP/1.0 "
-        } else {
-            b"HTTP/1.1 "
-        });
-        write_dec(out, u64::from(code));
-        out.push(b' ');
-        out.extend_from_slice(reason(code).as_bytes());
-        out.extend_from_slice(b"\r\nDate: ");
-        with_current_date(|d| out.extend_from_slice(d));
-        out.extend_from_slice(b"\r\n");
+        put_head_start(out, self.minor, code, content_length.is_some());
         if let Some(n) = content_length {
-            out.extend_from_slice(b"Content-Length: ");
             write_dec(out, n);
             out.extend_from_slice(b"\r\n");
         } else if chunked {
@@ -480,6 +503,22 @@ fn is_bodyless(code: u16) -> bool {
     code == 204 || code == 304 || (100..200).contains(&code)
 }
 
+/// Statuses whose answer carries no content: the bodyless ones, and 205,
+/// which must not have content (RFC 9110 §15.3.6) but is framed as usual.
+fn has_no_content(code: u16) -> bool {
+    is_bodyless(code) || code == 205
+}
+
+/// The Content-Length an answer with `code` and a body of `len` bytes
+/// carries: none for the bodyless statuses, 0 for 205, else `len`.
+fn framed_length(code: u16, len: u64) -> Option<u64> {
+    match code {
+        205 => Some(0),
+        _ if is_bodyless(code) => None,
+        _ => Some(len),
+    }
+}
+
 /// Fields that frame the message (RFC 9112 §6.1, §6.3) or say whether the
 /// connection goes on: the server writes them.
 fn is_framing_field(name: &str) -> bool {
@@ -496,8 +535,100 @@ fn valid_field(name: &str, value: &str) -> bool {
             .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
-/// Appends `n` in decimal.
-pub(crate) fn write_dec(out: &mut Vec<u8>, mut n: u64) {
+/// Room for the longest head start: `HTTP/1.1 `, a code, a space, the
+/// longest reason phrase (31 bytes), CRLF, `Date: ` and a date, CRLF,
+/// `Content-Length: `.
+const HEAD_START_CAP: usize = 128;
+
+/// The start of an answer's head, which only the version, the status and
+/// the second change: `HTTP/1.1 200 OK\r\nDate: …\r\nContent-Length: `.
+/// Formatted once per thread and reused while those stay the same.
+struct HeadStart {
+    /// Unix second, status, minor version (status 0: nothing yet).
+    key: (u64, u16, u8),
+    bytes: [u8; HEAD_START_CAP],
+    /// Bytes in use, `Content-Length: ` included.
+    len: usize,
+    /// Where `Content-Length: ` starts.
+    length_at: usize,
+}
+
+impl HeadStart {
+    fn fill(&mut self, key: (u64, u16, u8)) {
+        let (secs, code, minor) = key;
+        let mut date = [0; 29];
+        format_http_date(secs, &mut date);
+        let digits = [
+            b'0' + (code / 100 % 10) as u8,
+            b'0' + (code / 10 % 10) as u8,
+            b'0' + (code % 10) as u8,
+        ];
+        let parts: [&[u8]; 8] = [
+            if minor == 0 {
+                b"HTTP/1.0 "
+            } else {
+                b"HTTP/1.1 "
+            },
+            &digits,
+            b" ",
+            reason(code).as_bytes(),
+            b"\r\nDate: ",
+            &date,
+            b"\r\n",
+            b"Content-Length: ",
+        ];
+        let mut at = 0;
+        for (i, part) in parts.iter().enumerate() {
+            if i == parts.len() - 1 {
+                self.length_at = at;
+            }
+            self.bytes[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        self.len = at;
+        self.key = key;
+    }
+}
+
+/// Appends the status line, the Date field and, if `length`, the name of
+/// the Content-Length field (its value follows).
+fn put_head_start(out: &mut Vec<u8>, minor: u8, code: u16, length: bool) {
+    thread_local! {
+        static HEAD_START: RefCell<HeadStart> = const {
+            RefCell::new(HeadStart {
+                key: (0, 0, 0),
+                bytes: [0; HEAD_START_CAP],
+                len: 0,
+                length_at: 0,
+            })
+        };
+    }
+    // `begin` lets only three-digit codes through.
+    debug_assert!((100..=999).contains(&code), "{code}");
+    let key = (unix_secs(), code, minor);
+    HEAD_START.with(|start| {
+        let mut start = start.borrow_mut();
+        if start.key != key {
+            start.fill(key);
+        }
+        let end = if length { start.len } else { start.length_at };
+        out.extend_from_slice(&start.bytes[..end]);
+    });
+}
+
+/// Appends `n` in decimal; lengths under 10 000 without a copy loop.
+pub(crate) fn write_dec(out: &mut Vec<u8>, n: u64) {
+    let d = |k: u64| b'0' + (n / k % 10) as u8;
+    match n {
+        0..=9 => out.push(d(1)),
+        10..=99 => out.extend_from_slice(&[d(10), d(1)]),
+        100..=999 => out.extend_from_slice(&[d(100), d(10), d(1)]),
+        1000..=9999 => out.extend_from_slice(&[d(1000), d(100), d(10), d(1)]),
+        _ => write_dec_long(out, n),
+    }
+}
+
+fn write_dec_long(out: &mut Vec<u8>, mut n: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
     loop {
@@ -543,6 +674,39 @@ mod tests {
             t.ends_with("\r\nContent-Length: 11\r\n\r\nhello world"),
             "{t}"
         );
+    }
+
+    /// The cached start of a head follows the status, the version and
+    /// the clock, from one answer to the next on the same thread.
+    #[test]
+    fn head_start_follows_status_and_version() {
+        for (minor, code, line) in [
+            (1, 200, "HTTP/1.1 200 OK\r\n"),
+            (1, 404, "HTTP/1.1 404 Not Found\r\n"),
+            (0, 404, "HTTP/1.0 404 Not Found\r\n"),
+            (1, 407, "HTTP/1.1 407 Proxy Authentication Required\r\n"),
+            (1, 599, "HTTP/1.1 599 \r\n"),
+            (1, 200, "HTTP/1.1 200 OK\r\n"),
+        ] {
+            let mut r = Response::new(Duration::from_secs(1), Rc::default());
+            r.minor = minor;
+            r.reply_with(code, "abc", &[]);
+            let t = text(&r);
+            assert!(t.starts_with(line), "{t}");
+            let date = &t[line.len()..];
+            let now = unix_secs();
+            let mut want = [0; 29];
+            format_http_date(now, &mut want);
+            let mut before = [0; 29];
+            format_http_date(now - 1, &mut before);
+            let shown = date.strip_prefix("Date: ").unwrap().as_bytes();
+            assert!(
+                shown.starts_with(&want) || shown.starts_with(&before),
+                "{t}"
+            );
+            assert!(t.contains("GMT\r\nContent-Length: 3\r\n"), "{t}");
+            assert!(t.ends_with("\r\n\r\nabc"), "{t}");
+        }
     }
 
     #[test]
@@ -653,6 +817,11 @@ mod tests {
     #[test]
     fn numbers() {
         let mut v = Vec::new();
+        for n in [0, 7, 10, 42, 99, 100, 999, 1000, 4096, 9999, 10_000, 65_536] {
+            let mut one = Vec::new();
+            write_dec(&mut one, n);
+            assert_eq!(one, n.to_string().as_bytes());
+        }
         write_dec(&mut v, 0);
         v.push(b' ');
         write_dec(&mut v, 18_446_744_073_709_551_615);

@@ -4,7 +4,8 @@
 
 use super::context::Ws;
 use super::send::SendError;
-use super::server::{with_ws, with_ws_ref};
+use super::server::{with_data, with_ws, with_ws_ref};
+use std::any::Any;
 
 /// Runs `f` on the context of the callback running on this thread.
 ///
@@ -53,4 +54,26 @@ pub fn reply_text(text: &str) -> Result<(), SendError> {
 /// See [`SendError`].
 pub fn reply_binary(bytes: &[u8]) -> Result<(), SendError> {
     with_ws_ref(|cx| cx.reply_binary(bytes))
+}
+
+/// Stores data for the current connection, replacing what was stored
+/// (see [`UpgradeRequest::set_socket_data`](crate::ws::UpgradeRequest::set_socket_data)
+/// to store it from the upgrade callback, and
+/// [`Clientele::connect_with_data`](crate::client::Clientele::connect_with_data)
+/// for a client connection).
+///
+/// # Panics
+/// Outside an argument-free WebSocket callback or a WebSocket close callback.
+pub fn set_socket_data<T: Any + Send>(value: T) {
+    with_data(|d| *d = Some(Box::new(value)))
+}
+
+/// Calls `f` with the current connection's data if it holds a `T`. Works
+/// in the argument-free callbacks (after-upgrade, receive) and in the
+/// close callback, which sees the data one last time.
+///
+/// # Panics
+/// Outside an argument-free WebSocket callback or a WebSocket close callback.
+pub fn with_socket_data<T: Any + Send, R>(f: impl FnOnce(&mut T) -> R) -> Option<R> {
+    with_data(|d| d.as_mut()?.downcast_mut::<T>().map(f))
 }

@@ -1,6 +1,7 @@
 //! The WebSocket server builder: every option, its default, its validation.
 
 use super::context::Ws;
+use super::frame::Role;
 use super::handshake::{UpgradeAnswer, UpgradeRequest};
 use super::server::WsProto;
 use crate::dispatch::{
@@ -35,6 +36,27 @@ impl Default for WsConfig {
     }
 }
 
+impl WsConfig {
+    /// The checks `start` makes.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.max_message_bytes == 0 || self.max_header_bytes < MIN_HEADER_BYTES {
+            return Err(Error::Config(format!(
+                "max_message_bytes must be ≥ 1 and max_header_bytes ≥ {MIN_HEADER_BYTES}"
+            )));
+        }
+        if self.handshake_timeout.is_zero()
+            || self.send_timeout.is_zero()
+            || self.close_timeout.is_zero()
+            || self.ping_interval.is_some_and(|d| d.is_zero())
+        {
+            return Err(Error::Config(
+                "WebSocket timeouts must be longer than zero".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The receive callback in one of its two shapes.
 pub(crate) enum Receive {
     Plain(Box<dyn Fn() + Send + Sync>),
@@ -53,6 +75,55 @@ pub(crate) struct WsShared {
     pub(crate) after_upgrade: Option<OnThread>,
     pub(crate) on_close: Option<OnWsClose>,
 }
+
+/// The WebSocket options a server and a clientele share, as builder
+/// methods of a builder with a `ws: WsConfig` field.
+macro_rules! ws_options {
+    () => {
+        /// Bytes of a message (all its fragments) at most; beyond, close 1009. Default: 16 MiB.
+        pub fn max_message_bytes(mut self, n: usize) -> Self {
+            self.ws.max_message_bytes = n;
+            self
+        }
+
+        /// Bytes of the upgrade request head (a client: of the answer head) at most. Default: 16 KiB.
+        pub fn max_header_bytes(mut self, n: usize) -> Self {
+            self.ws.max_header_bytes = n;
+            self
+        }
+
+        /// The opening handshake must be done within this time (a server:
+        /// the upgrade request arrives; a client: the server answers). Default: 10 s.
+        pub fn handshake_timeout(mut self, d: std::time::Duration) -> Self {
+            self.ws.handshake_timeout = d;
+            self
+        }
+
+        /// Output a client does not read waits in its connection's queue this
+        /// long (restarted whenever the client reads some), then the connection
+        /// is closed (`TimedOut`); a thread that is not a worker, sending past
+        /// [`MAX_UNSENT`](crate::ws::MAX_UNSENT), waits this long for room.
+        /// Default: 10 s.
+        pub fn send_timeout(mut self, d: std::time::Duration) -> Self {
+            self.ws.send_timeout = d;
+            self
+        }
+
+        /// After sending a close frame, wait this long for the client's. Default: 5 s.
+        pub fn close_timeout(mut self, d: std::time::Duration) -> Self {
+            self.ws.close_timeout = d;
+            self
+        }
+
+        /// Ping every connection this often; one whose pong has not come back by
+        /// the next ping is closed. Default: no pings.
+        pub fn ping_interval(mut self, d: std::time::Duration) -> Self {
+            self.ws.ping_interval = Some(d);
+            self
+        }
+    };
+}
+pub(crate) use ws_options;
 
 /// Builds a WebSocket server. Every option of the `#[ws_server]` attribute
 /// is a method of the same name here (durations without the `_ms` suffix).
@@ -103,42 +174,7 @@ impl WsServer {
         Self::with_receive(Receive::Context(Box::new(receive)))
     }
 
-    /// Bytes of a message (all its fragments) at most; beyond, close 1009. Default: 16 MiB.
-    pub fn max_message_bytes(mut self, n: usize) -> Self {
-        self.ws.max_message_bytes = n;
-        self
-    }
-
-    /// Bytes of the upgrade request head at most. Default: 16 KiB.
-    pub fn max_header_bytes(mut self, n: usize) -> Self {
-        self.ws.max_header_bytes = n;
-        self
-    }
-
-    /// The upgrade request must arrive within this time. Default: 10 s.
-    pub fn handshake_timeout(mut self, d: Duration) -> Self {
-        self.ws.handshake_timeout = d;
-        self
-    }
-
-    /// A message must be taken by the client within this time. Default: 10 s.
-    pub fn send_timeout(mut self, d: Duration) -> Self {
-        self.ws.send_timeout = d;
-        self
-    }
-
-    /// After sending a close frame, wait this long for the client's. Default: 5 s.
-    pub fn close_timeout(mut self, d: Duration) -> Self {
-        self.ws.close_timeout = d;
-        self
-    }
-
-    /// Ping every connection this often; one whose pong has not come back by
-    /// the next ping is closed. Default: no pings.
-    pub fn ping_interval(mut self, d: Duration) -> Self {
-        self.ws.ping_interval = Some(d);
-        self
-    }
+    ws_options!();
 
     /// Decides whether an upgrade request is accepted (and with which
     /// subprotocol). Default: accept every valid request, no subprotocol.
@@ -157,8 +193,12 @@ impl WsServer {
         self
     }
 
-    /// Runs once for every upgraded connection that closes: the cause, the
-    /// close code the client sent (if it sent one) and a message.
+    /// Runs once for every upgraded connection that closes, whichever thread
+    /// closes it (never for one whose handshake did not complete): the
+    /// cause, the close code the peer sent (if it sent one) and a message.
+    /// A close while a callback of the connection runs is reported after
+    /// that callback returned. The connection's data is still there:
+    /// [`with_socket_data`](crate::ws::with_socket_data) reaches it.
     pub fn on_close(
         mut self,
         f: impl Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync + 'static,
@@ -174,21 +214,7 @@ impl WsServer {
     /// cannot be bound, [`Error::Io`] when threads cannot be started.
     pub fn start(self) -> Result<Server, Error> {
         self.options.check("a WebSocket server")?;
-        let c = &self.ws;
-        if c.max_message_bytes == 0 || c.max_header_bytes < MIN_HEADER_BYTES {
-            return Err(Error::Config(format!(
-                "max_message_bytes must be ≥ 1 and max_header_bytes ≥ {MIN_HEADER_BYTES}"
-            )));
-        }
-        if c.handshake_timeout.is_zero()
-            || c.send_timeout.is_zero()
-            || c.close_timeout.is_zero()
-            || c.ping_interval.is_some_and(|d| d.is_zero())
-        {
-            return Err(Error::Config(
-                "WebSocket timeouts must be longer than zero".into(),
-            ));
-        }
+        self.ws.check()?;
         let shared = Arc::new(WsShared {
             cfg: self.ws,
             receive: self.receive,
@@ -196,7 +222,7 @@ impl WsServer {
             after_upgrade: self.after_upgrade,
             on_close: self.on_close,
         });
-        dispatch::start(WsProto::new(shared), self.options)
+        dispatch::start(WsProto::new(shared, Role::Server), self.options)
     }
 }
 

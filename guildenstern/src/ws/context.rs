@@ -5,7 +5,7 @@ use super::frame::Kind;
 use super::send::{send_on, SendError};
 use super::server::WsState;
 use crate::dispatch::{ConnRef, Server, SocketId};
-use std::time::Duration;
+use std::any::Any;
 
 /// Where the message in flight lies.
 #[derive(Clone, Debug)]
@@ -35,7 +35,6 @@ pub struct Ws {
     pub(crate) at: MsgAt,
     pub(crate) binary: bool,
     pub(crate) conn: Option<ConnRef<WsState>>,
-    pub(crate) send_timeout: Duration,
     pub(crate) server: Server,
     pub(crate) in_handler: bool,
 }
@@ -83,18 +82,27 @@ impl Ws {
             .expect("a WebSocket callback has a connection")
     }
 
-    /// Sends a text message to this connection.
+    /// Stores data for this connection, replacing what was stored; the
+    /// connection's callbacks reach it until it closes (its close callback
+    /// included, through [`with_socket_data`](crate::ws::with_socket_data)).
+    pub fn set_socket_data<T: Any + Send>(&mut self, value: T) {
+        self.st.data = Some(Box::new(value));
+    }
+
+    /// Calls `f` with the connection's data if it holds a `T` (`None` if
+    /// there is none or it is of another type).
+    pub fn with_socket_data<T: Any + Send, R>(&mut self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.st.data.as_mut()?.downcast_mut::<T>().map(f)
+    }
+
+    /// Sends a text message to this connection: written, or queued whole
+    /// behind what the client has not read (never waited for: the
+    /// connection reads nothing more until its output is written).
     ///
     /// # Errors
     /// See [`SendError`]; the connection is closed on a write failure.
     pub fn reply_text(&self, text: &str) -> Result<(), SendError> {
-        send_on(
-            &self.server,
-            self.conn(),
-            Kind::Text,
-            text.as_bytes(),
-            self.send_timeout,
-        )
+        send_on(&self.server, self.conn(), Kind::Text, text.as_bytes())
     }
 
     /// Sends a binary message to this connection.
@@ -102,12 +110,6 @@ impl Ws {
     /// # Errors
     /// See [`SendError`].
     pub fn reply_binary(&self, bytes: &[u8]) -> Result<(), SendError> {
-        send_on(
-            &self.server,
-            self.conn(),
-            Kind::Binary,
-            bytes,
-            self.send_timeout,
-        )
+        send_on(&self.server, self.conn(), Kind::Binary, bytes)
     }
 }

@@ -1,5 +1,6 @@
 //! RFC 6455 frames: tungstenite parses and formats the headers; this file
-//! adds the rules a server enforces on client frames, unmasking, and the
+//! adds the rules each side enforces on its peer's frames (the server
+//! wants them masked, the client unmasked: [`Role`]), unmasking, and the
 //! close-frame payload checks.
 
 use std::io::Cursor;
@@ -34,13 +35,27 @@ impl Kind {
     }
 }
 
-/// A parsed client frame header.
+/// Which end of a connection we are: frames a client sends are masked
+/// (RFC 6455 §5.1), those a server sends are not, and each side fails the
+/// connection (1002) on a frame of the other kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// We accepted the connection: the peer's frames must be masked.
+    Server,
+    /// We opened the connection: the peer's frames must not be masked,
+    /// and ours are, each with a fresh random key.
+    Client,
+}
+
+/// A parsed frame header.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Header {
     pub(crate) fin: bool,
     pub(crate) kind: Kind,
     pub(crate) header_len: usize,
     pub(crate) payload_len: usize,
+    /// The masking key; all zero for an unmasked frame (unmasking with it
+    /// changes nothing, and [`unmask_at`] skips it).
     pub(crate) mask: [u8; 4],
 }
 
@@ -56,8 +71,13 @@ pub(crate) mod code {
     pub(crate) const TOO_BIG: u16 = 1009;
 }
 
-/// Parses the header at the start of `buf`; `Ok(None)` when more bytes are needed.
-pub(crate) fn parse(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Violation> {
+/// Parses the header of a frame the peer of `role` sent, at the start of
+/// `buf`; `Ok(None)` when more bytes are needed.
+pub(crate) fn parse(
+    buf: &[u8],
+    max_payload: usize,
+    role: Role,
+) -> Result<Option<Header>, Violation> {
     let mut cur = Cursor::new(buf);
     let (h, len) = match FrameHeader::parse(&mut cur) {
         Ok(Some(parsed)) => parsed,
@@ -76,8 +96,11 @@ pub(crate) fn parse(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Vi
         OpCode::Control(Control::Pong) => Kind::Pong,
         _ => return Err((code::PROTOCOL, "reserved opcode")),
     };
-    let Some(mask) = h.mask else {
-        return Err((code::PROTOCOL, "unmasked client frame"));
+    let mask = match (role, h.mask) {
+        (Role::Server, Some(mask)) => mask,
+        (Role::Server, None) => return Err((code::PROTOCOL, "unmasked client frame")),
+        (Role::Client, None) => [0; 4],
+        (Role::Client, Some(_)) => return Err((code::PROTOCOL, "masked server frame")),
     };
     if kind.is_control() {
         if !h.is_final {
@@ -103,6 +126,9 @@ pub(crate) fn parse(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Vi
 /// place (RFC 6455 §5.3): a frame can be unmasked piece by piece as it arrives.
 #[inline]
 pub(crate) fn unmask_at(part: &mut [u8], mask: [u8; 4], offset: usize) {
+    if mask == [0; 4] {
+        return;
+    }
     // The mask as it stands `offset` bytes in: rotated by `offset % 4` bytes.
     let bits = 8 * (offset as u32 & 3);
     unmask(
@@ -129,9 +155,22 @@ pub(crate) fn unmask(payload: &mut [u8], mask: [u8; 4]) {
 
 /// Formats an unmasked server frame header into `out`; returns its length.
 pub(crate) fn server_header(kind: Kind, fin: bool, len: usize, out: &mut [u8; 14]) -> usize {
+    header(kind, fin, len, None, out)
+}
+
+/// Formats a frame header into `out`, with the masking key of a client
+/// frame if given; returns its length.
+pub(crate) fn header(
+    kind: Kind,
+    fin: bool,
+    len: usize,
+    mask: Option<[u8; 4]>,
+    out: &mut [u8; 14],
+) -> usize {
     let h = FrameHeader {
         is_final: fin,
         opcode: kind.opcode(),
+        mask,
         ..FrameHeader::default()
     };
     let mut cur = Cursor::new(&mut out[..]);
@@ -264,14 +303,16 @@ mod tests {
         for len in [0usize, 5, 125, 126, 65535, 65536, 70000] {
             let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
             let mut f = masked(0x82, &payload);
-            let h = parse(&f, 1 << 20).unwrap().unwrap();
+            let h = parse(&f, 1 << 20, Role::Server).unwrap().unwrap();
             assert!(h.fin);
             assert_eq!(h.kind, Kind::Binary);
             assert_eq!(h.payload_len, len);
             let p = &mut f[h.header_len..];
             unmask(p, h.mask);
             assert_eq!(p, &payload[..]);
-            assert!(parse(&f[..h.header_len - 1], 1 << 20).unwrap().is_none());
+            assert!(parse(&f[..h.header_len - 1], 1 << 20, Role::Server)
+                .unwrap()
+                .is_none());
         }
     }
 
@@ -286,12 +327,40 @@ mod tests {
             (&[0x89, 0xFE, 0, 126, 0, 0, 0, 0], code::PROTOCOL), // ping of 126 bytes
         ];
         for (bytes, want) in cases {
-            assert_eq!(parse(bytes, 1000).unwrap_err().0, *want, "{bytes:?}");
+            assert_eq!(
+                parse(bytes, 1000, Role::Server).unwrap_err().0,
+                *want,
+                "{bytes:?}"
+            );
         }
         assert_eq!(
-            parse(&masked(0x82, &[0; 200]), 100).unwrap_err().0,
+            parse(&masked(0x82, &[0; 200]), 100, Role::Server)
+                .unwrap_err()
+                .0,
             code::TOO_BIG
         );
+    }
+
+    #[test]
+    fn a_client_wants_unmasked_frames() {
+        let h = parse(&[0x81, 2, b'h', b'i'], 100, Role::Client)
+            .unwrap()
+            .unwrap();
+        assert_eq!((h.kind, h.header_len, h.payload_len), (Kind::Text, 2, 2));
+        assert_eq!(
+            parse(&masked(0x81, b"hi"), 100, Role::Client).unwrap_err(),
+            (code::PROTOCOL, "masked server frame")
+        );
+    }
+
+    #[test]
+    fn client_headers_carry_the_key() {
+        let mut out = [0u8; 14];
+        let n = header(Kind::Text, true, 5, Some([1, 2, 3, 4]), &mut out);
+        assert_eq!(&out[..n], &[0x81, 0x85, 1, 2, 3, 4]);
+        let n = header(Kind::Binary, true, 70000, Some([9; 4]), &mut out);
+        assert_eq!(n, 14);
+        assert_eq!(out[1], 0x80 | 127);
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! The opening handshake (RFC 6455 §4.2): validating the upgrade request,
 //! the view the upgrade callback gets, and the 101 answer.
 
+use super::server::SocketData;
 use crate::dispatch::SocketId;
 use crate::http::framing::eq_ignore_case;
 use crate::http::head::{Framing, Head};
+use std::any::Any;
+use std::cell::RefCell;
 
 /// The upgrade request, as the upgrade callback sees it.
 pub struct UpgradeRequest<'a> {
     pub(crate) buf: &'a [u8],
     pub(crate) head: &'a Head,
     pub(crate) socket: SocketId,
+    pub(crate) data: RefCell<SocketData>,
 }
 
 impl<'a> UpgradeRequest<'a> {
@@ -58,6 +62,30 @@ impl<'a> UpgradeRequest<'a> {
     /// The id the connection will keep once upgraded.
     pub fn socket(&self) -> SocketId {
         self.socket
+    }
+
+    /// Stores data for this connection, replacing what was stored: if the
+    /// upgrade is accepted, the connection's callbacks (after-upgrade,
+    /// receive, close) reach it with [`with_socket_data`](crate::ws::with_socket_data)
+    /// until it closes. Typically what the URI or a header said (a room, a
+    /// user).
+    ///
+    /// ```no_run
+    /// use guildenstern::ws::{UpgradeAnswer, WsServer};
+    ///
+    /// struct Room(String);
+    ///
+    /// let server = WsServer::new(|| {
+    ///     let room = guildenstern::ws::with_socket_data(|r: &mut Room| r.0.clone());
+    ///     let _ = guildenstern::ws::reply_text(&room.unwrap_or_default());
+    /// })
+    /// .on_upgrade(|req| {
+    ///     req.set_socket_data(Room(req.uri().trim_start_matches('/').to_owned()));
+    ///     UpgradeAnswer::Accept
+    /// });
+    /// ```
+    pub fn set_socket_data<T: Any + Send>(&self, value: T) {
+        *self.data.borrow_mut() = Some(Box::new(value));
     }
 }
 

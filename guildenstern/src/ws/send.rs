@@ -1,15 +1,15 @@
-//! Sending from any thread to any connection of a WebSocket server. Writes
-//! to one connection are serialised by its write lock, so frames never
-//! interleave. A multicast encodes its frame once and writes it without
-//! blocking on any one receiver, within an overall deadline.
+//! Sending from any thread to any connection of a WebSocket server. Every
+//! frame goes through the connection's outbox: written as far as the socket
+//! takes it, the rest queued and written by a worker once the socket is
+//! writable, so frames never interleave and no worker waits for a client.
+//! A multicast encodes its frame header once and queues the frame on every
+//! receiver without waiting on any one of them.
 
-use super::frame::{is_valid_close_code, server_header, Kind};
+use super::frame::{is_valid_close_code, Kind, Role};
+use super::mask::with_frame;
 use super::server::{WsProto, WsState, CLOSE_SENT, OPEN};
-use crate::dispatch::sys::Wait;
-use crate::dispatch::{
-    write_all, write_now, CloseCause, ConnRef, Core, DeadlineKind, Server, SocketId,
-};
-use parking_lot::{lock_api::ArcMutexGuard, RawMutex};
+use crate::dispatch::sys::{wait_fd, wait_many, Wait};
+use crate::dispatch::{CloseCause, ConnRef, Core, DeadlineKind, Server, SocketId};
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -30,11 +30,17 @@ pub enum SendError {
     /// The arguments break RFC 6455 (a control payload over 125 bytes, an
     /// invalid close code); nothing was sent.
     Invalid(&'static str),
-    /// The client did not take the bytes within the send timeout; the
-    /// connection was closed.
+    /// The client did not read: its queue of unsent output stayed over
+    /// the limit ([`MAX_UNSENT`]) for the send timeout; the connection was
+    /// closed.
     TimedOut,
     /// The write failed; the connection was closed.
     Failed(io::Error),
+    /// Sent from a worker thread to a connection whose unsent output is
+    /// over the limit ([`MAX_UNSENT`]): nothing was sent and the
+    /// connection stays open (a worker never waits for a client; the send
+    /// timeout closes a client that does not read).
+    Full,
 }
 
 impl fmt::Display for SendError {
@@ -46,11 +52,20 @@ impl fmt::Display for SendError {
             SendError::Invalid(why) => write!(f, "invalid frame: {why}"),
             SendError::TimedOut => f.write_str("send timed out"),
             SendError::Failed(e) => write!(f, "send failed: {e}"),
+            SendError::Full => f.write_str("the client's unsent output is over the limit"),
         }
     }
 }
 
 impl std::error::Error for SendError {}
+
+/// Unsent output per connection (bytes) beyond which a send that does not
+/// come from the connection's own callbacks waits for the client to read
+/// (a thread that is no worker, up to the send timeout) or fails with
+/// [`SendError::Full`] (a worker thread). A reply from the connection's own
+/// callbacks is always queued: the connection then reads nothing more
+/// until its output is written.
+pub const MAX_UNSENT: usize = 1 << 20;
 
 type WsCore = Core<WsProto>;
 
@@ -62,16 +77,30 @@ fn conn(core: &WsCore, socket: SocketId) -> Result<ConnRef<WsState>, SendError> 
     core.table.get(socket).ok_or(SendError::NotOpen)
 }
 
-/// Writes one whole frame on `conn` under its write lock, waiting up to `timeout`.
-pub(crate) fn send_on(
-    server: &Server,
-    conn: &ConnRef<WsState>,
-    kind: Kind,
-    payload: &[u8],
-    timeout: Duration,
-) -> Result<(), SendError> {
-    sendable(conn)?;
-    write_frame(server, conn, kind, payload, timeout)
+/// How long a send may wait for room in the connection's queue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Patience {
+    /// The worker serving the connection (its callbacks' replies, pongs, a
+    /// close): never waits, not bounded; the worker parks the connection
+    /// until its output is written.
+    Serving,
+    /// Never waits (other workers, the timer, a multicast's first pass).
+    Never,
+    /// Waits for room until then (threads that are not workers).
+    Until(Instant),
+}
+
+impl Patience {
+    /// How a send to connection `id` of `server` from the calling thread may wait.
+    fn here(server: &Server, id: SocketId, timeout: Duration) -> Self {
+        if crate::context::serving(server, id) {
+            Patience::Serving
+        } else if crate::context::on_worker() {
+            Patience::Never
+        } else {
+            Patience::Until(Instant::now() + timeout)
+        }
+    }
 }
 
 /// Whether frames may go to `conn`: open, upgraded, and no close frame sent.
@@ -86,55 +115,163 @@ fn sendable(conn: &ConnRef<WsState>) -> Result<(), SendError> {
     }
 }
 
-fn write_frame(
+/// Sends one whole frame on `conn`; see [`put`].
+pub(crate) fn put_frame(
+    core: &Arc<WsCore>,
+    conn: &ConnRef<WsState>,
+    patience: Patience,
+    kind: Kind,
+    payload: &[u8],
+) -> Result<(), SendError> {
+    with_frame(core.proto.role, kind, payload, |parts| {
+        put(core, conn, patience, parts, kind == Kind::Close)
+    })
+}
+
+/// Sends `parts` on `conn` after what is queued there: written as far as
+/// the socket takes them, the rest queued for a worker to write once the
+/// socket is writable. `close`: the parts are a close frame, after which
+/// nothing may be sent (checked and set under the outbox lock, so nothing
+/// follows it). On a write error or a time-out the connection is closed.
+pub(crate) fn put(
+    core: &Arc<WsCore>,
+    conn: &ConnRef<WsState>,
+    patience: Patience,
+    parts: [&[u8]; 3],
+    close: bool,
+) -> Result<(), SendError> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    loop {
+        let mut out = conn.out.lock();
+        if conn.is_closed() {
+            return Err(SendError::NotOpen);
+        }
+        if conn.flags.load(Ordering::Acquire) & CLOSE_SENT != 0 {
+            return Err(SendError::Closing);
+        }
+        let before = out.pending();
+        let fits =
+            matches!(patience, Patience::Serving) || before == 0 || before + len <= MAX_UNSENT;
+        let written = if fits {
+            if close {
+                conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel);
+            }
+            out.send(&conn.stream, parts)
+        } else {
+            out.flush(&conn.stream)
+        };
+        let after = out.pending();
+        if let Err(e) = written {
+            drop(out);
+            core.close(conn, CloseCause::ConnectionLost, format!("sending: {e}"));
+            return Err(SendError::Failed(e));
+        }
+        settle(core, conn, before, after, fits && close);
+        drop(out);
+        if fits {
+            if before == 0 && after > 0 && !matches!(patience, Patience::Serving) {
+                core.want_writable(conn);
+            }
+            return Ok(());
+        }
+        if after < before {
+            continue;
+        }
+        let Patience::Until(deadline) = patience else {
+            return Err(SendError::Full);
+        };
+        match wait_fd(conn.stream.as_fd(), Wait::Writable, deadline) {
+            Ok(true) => {}
+            Ok(false) => {
+                core.close(
+                    conn,
+                    CloseCause::TimedOut,
+                    "sending: the client does not read".into(),
+                );
+                return Err(SendError::TimedOut);
+            }
+            Err(e) => {
+                core.close(conn, CloseCause::NetError, format!("sending: {e}"));
+                return Err(SendError::Failed(e));
+            }
+        }
+    }
+}
+
+/// Arms the deadline that goes with `conn`'s output, under its outbox lock:
+/// the send timeout while output waits (restarted when the client takes
+/// some), and once it is all written the deadline of the connection's
+/// state (the close handshake's, the next ping's, or none).
+fn settle(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, close_sent: bool) {
+    let now = core.now_ms();
+    if after > 0 {
+        if before == 0 || after < before {
+            conn.set_deadline(
+                DeadlineKind::Send,
+                now + core.proto.send_timeout().as_millis() as u64,
+            );
+        }
+    } else if before > 0 || close_sent {
+        let flags = conn.flags.load(Ordering::Acquire);
+        let (kind, after) = if flags & CLOSE_SENT != 0 {
+            (DeadlineKind::Closing, Some(core.proto.close_timeout()))
+        } else if flags & OPEN != 0 {
+            (DeadlineKind::Idle, core.proto.shared.cfg.ping_interval)
+        } else {
+            (DeadlineKind::None, None)
+        };
+        match after {
+            Some(d) => conn.set_deadline(kind, now + d.as_millis() as u64),
+            None => conn.set_deadline(DeadlineKind::None, 0),
+        }
+    }
+}
+
+/// Writes what is queued on `conn` as far as the socket takes it (a worker
+/// serving it); true when nothing is left.
+pub(crate) fn flush(core: &Arc<WsCore>, conn: &ConnRef<WsState>) -> Result<bool, io::Error> {
+    let mut out = conn.out.lock();
+    let before = out.pending();
+    if before == 0 {
+        return Ok(true);
+    }
+    out.flush(&conn.stream)?;
+    let after = out.pending();
+    settle(core, conn, before, after, false);
+    Ok(after == 0)
+}
+
+/// Whether output waits on `conn`.
+pub(crate) fn has_unsent(conn: &ConnRef<WsState>) -> bool {
+    conn.out.lock().pending() > 0
+}
+
+/// Sends one frame from a callback of `conn` (a reply).
+pub(crate) fn send_on(
     server: &Server,
     conn: &ConnRef<WsState>,
     kind: Kind,
     payload: &[u8],
-    timeout: Duration,
 ) -> Result<(), SendError> {
-    let mut head = [0u8; 14];
-    let n = server_header(kind, true, payload.len(), &mut head);
-    let result = {
-        let _w = conn.write_lock.lock();
-        // Checked (and for a close frame, set) under the lock, so nothing
-        // another thread writes can follow our close frame.
-        let flags = conn.flags.load(Ordering::Acquire);
-        if flags & CLOSE_SENT != 0 {
-            return Err(SendError::Closing);
-        }
-        if kind == Kind::Close {
-            conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel);
-        }
-        write_all(
-            &conn.stream,
-            [&head[..n], payload, b""],
-            Instant::now() + timeout,
-        )
-    };
-    result.map_err(|e| {
-        let timed_out = e.kind() == io::ErrorKind::TimedOut;
-        let cause = if timed_out {
-            CloseCause::TimedOut
-        } else {
-            CloseCause::ConnectionLost
-        };
-        server.close(conn.id, cause, format!("sending: {e}"));
-        if timed_out {
-            SendError::TimedOut
-        } else {
-            SendError::Failed(e)
-        }
-    })
+    sendable(conn)?;
+    put_frame(&core(server)?, conn, Patience::Serving, kind, payload)
 }
 
 fn send(server: &Server, socket: SocketId, kind: Kind, payload: &[u8]) -> Result<(), SendError> {
     let core = core(server)?;
     let conn = conn(&core, socket)?;
-    send_on(server, &conn, kind, payload, core.proto.send_timeout())
+    sendable(&conn)?;
+    let patience = Patience::here(server, socket, core.proto.send_timeout());
+    put_frame(&core, &conn, patience, kind, payload)
 }
 
 /// Sends a text message to one connection of a WebSocket server, from any thread.
+///
+/// `Ok` means the message is the connection's to deliver: written to the
+/// socket, or queued after what the client has not read yet and written,
+/// whole and in order, as the client reads (see [`MAX_UNSENT`] for when a
+/// send waits instead). A client that reads nothing for the send timeout
+/// is closed (`TimedOut`).
 ///
 /// # Errors
 /// See [`SendError`]. On a write failure or time-out the connection is closed.
@@ -142,7 +279,7 @@ pub fn send_text(server: &Server, socket: SocketId, text: &str) -> Result<(), Se
     send(server, socket, Kind::Text, text.as_bytes())
 }
 
-/// Sends a binary message to one connection, from any thread.
+/// Sends a binary message to one connection, from any thread; see [`send_text`].
 ///
 /// # Errors
 /// See [`SendError`].
@@ -162,8 +299,9 @@ pub fn send_ping(server: &Server, socket: SocketId, payload: &[u8]) -> Result<()
 }
 
 /// Starts the close handshake: sends a close frame with `code` and `reason`
-/// (at most 123 bytes). The connection closes when the client answers, or
-/// after the close timeout; the close callback then gets the client's code.
+/// (at most 123 bytes), after what is queued. The connection closes when
+/// the client answers, or after the close timeout (counted once the frame
+/// is written); the close callback then gets the client's code.
 ///
 /// # Errors
 /// See [`SendError`]; [`SendError::Closing`] if a close frame was already sent.
@@ -179,73 +317,65 @@ pub fn send_close(
         return Err(SendError::Invalid("close code or reason not allowed"));
     }
     sendable(&conn)?;
-    let mut payload = [0u8; 125];
-    payload[..2].copy_from_slice(&code.to_be_bytes());
-    payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
-    let timeout = core.proto.send_timeout();
-    write_frame(
-        server,
-        &conn,
-        Kind::Close,
-        &payload[..2 + reason.len()],
-        timeout,
-    )?;
-    conn.set_deadline(
-        DeadlineKind::Closing,
-        core.now_ms() + core.proto.close_timeout().as_millis() as u64,
-    );
-    Ok(())
+    let (payload, len) = close_payload(code, reason);
+    let patience = Patience::here(server, socket, core.proto.send_timeout());
+    put_frame(&core, &conn, patience, Kind::Close, &payload[..len])
 }
 
-/// Writes a close frame without waiting (shutdown, protocol errors): best effort.
-pub(crate) fn close_frame_now(conn: &ConnRef<WsState>, code: u16, reason: &str) {
-    let (frame, len) = close_frame(code, reason);
-    if let Some(_w) = conn.write_lock.try_lock_for(Duration::from_millis(100)) {
-        if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
-            return;
+/// Sends a close frame from the worker serving `conn` (protocol errors,
+/// a panicked callback, the answer to the client's close): queued like any
+/// frame, never waited for; nothing if a close frame went out already.
+pub(crate) fn close_frame_now(
+    core: &Arc<WsCore>,
+    conn: &ConnRef<WsState>,
+    code: u16,
+    reason: &str,
+) {
+    let (payload, len) = close_payload(code, reason);
+    let _ = put_frame(core, conn, Patience::Serving, Kind::Close, &payload[..len]);
+}
+
+/// The end of a stop: what `conn` still owes the client, then a close
+/// frame (unless one was queued already), for the stop to write.
+pub(crate) fn close_frame_owed(
+    role: Role,
+    conn: &ConnRef<WsState>,
+    code: u16,
+    reason: &str,
+) -> Vec<u8> {
+    let mut out = conn.out.lock();
+    if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT == 0 {
+        let (payload, len) = close_payload(code, reason);
+        let sent = with_frame(role, Kind::Close, &payload[..len], |parts| {
+            out.send(&conn.stream, parts)
+        });
+        if sent.is_err() {
+            return Vec::new();
         }
-        let _ = write_all(
-            &conn.stream,
-            [&frame[..len], b"", b""],
-            Instant::now() + Duration::from_millis(500),
-        );
     }
+    out.take()
 }
 
-/// A close frame for the end of a stop: written as far as the socket takes
-/// it now, the rest returned for the stop to write; nothing more if another
-/// thread is writing (the connection closes anyway) or a close went out.
-pub(crate) fn close_frame_owed(conn: &ConnRef<WsState>, code: u16, reason: &str) -> Vec<u8> {
-    let Some(_w) = conn.write_lock.try_lock() else {
-        return Vec::new();
-    };
-    if conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel) & CLOSE_SENT != 0 {
-        return Vec::new();
+/// A close frame's payload: `code` and as much of `reason` as fits (123
+/// bytes, cut at a character boundary), and its length.
+fn close_payload(code: u16, reason: &str) -> ([u8; 2 + 123], usize) {
+    let mut payload = [0u8; 2 + 123];
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
     }
-    let (frame, len) = close_frame(code, reason);
-    match write_now(&conn.stream, [&frame[..len], b"", b""], 0) {
-        Ok(n) => frame[n..len].to_vec(),
-        Err(_) => Vec::new(),
-    }
+    payload[..2].copy_from_slice(&code.to_be_bytes());
+    payload[2..2 + end].copy_from_slice(&reason.as_bytes()[..end]);
+    (payload, 2 + end)
 }
 
-/// A close frame (server to client: unmasked) with `code` and as much of
-/// `reason` as fits, and its length.
-fn close_frame(code: u16, reason: &str) -> ([u8; 2 + 2 + 123], usize) {
-    let mut frame = [0u8; 2 + 2 + 123];
-    let reason = &reason.as_bytes()[..reason.len().min(123)];
-    let mut head = [0u8; 14];
-    let n = server_header(Kind::Close, true, 2 + reason.len(), &mut head);
-    frame[..n].copy_from_slice(&head[..n]);
-    frame[n..n + 2].copy_from_slice(&code.to_be_bytes());
-    frame[n + 2..n + 2 + reason.len()].copy_from_slice(reason);
-    (frame, n + 2 + reason.len())
-}
-
-/// Sends one text message to many connections: the frame is encoded once
-/// and written without blocking, so a slow receiver never holds up the
-/// others. Returns the sockets that could not take it within `timeout`
-/// (or were not open); those are closed.
+/// Sends one text message to many connections: the frame header is
+/// encoded once and the frame queued on each receiver as for
+/// [`send_text`], without waiting on any one of them. A receiver whose
+/// unsent output is over [`MAX_UNSENT`] is waited for until `timeout` (not
+/// on a worker thread, which never waits). Returns the sockets that did not
+/// take it (not open, or still over the limit at `timeout`); those still
+/// open are closed.
 pub fn multicast_text(
     server: &Server,
     sockets: &[SocketId],
@@ -265,27 +395,6 @@ pub fn multicast_binary(
     multicast(server, sockets, Kind::Binary, bytes, timeout)
 }
 
-/// A connection with part of the frame written, its write lock held.
-struct Partial {
-    conn: ConnRef<WsState>,
-    _lock: ArcMutexGuard<RawMutex, ()>,
-    done: usize,
-}
-
-enum Outcome {
-    Done,
-    Blocked(usize),
-    Failed(io::Error),
-}
-
-fn write_some(conn: &ConnRef<WsState>, frame: &[u8], done: usize) -> Outcome {
-    match write_now(&conn.stream, [frame, b"", b""], done) {
-        Ok(n) if n == frame.len() => Outcome::Done,
-        Ok(n) => Outcome::Blocked(n),
-        Err(e) => Outcome::Failed(e),
-    }
-}
-
 fn multicast(
     server: &Server,
     sockets: &[SocketId],
@@ -297,128 +406,59 @@ fn multicast(
         return sockets.to_vec();
     };
     let deadline = Instant::now() + timeout;
+    // A server's frame is encoded once for all; a client's is masked with
+    // a key of its own for each connection.
     let mut head = [0u8; 14];
-    let n = server_header(kind, true, payload.len(), &mut head);
-    let mut frame = Vec::with_capacity(n + payload.len());
-    frame.extend_from_slice(&head[..n]);
-    frame.extend_from_slice(payload);
-
-    let mut failed: Vec<(SocketId, CloseCause, String)> = Vec::new();
-    let mut partial: Vec<Partial> = Vec::new();
-    let mut waiting: Vec<ConnRef<WsState>> = Vec::new();
-    let start = |c: ConnRef<WsState>,
-                 lock: ArcMutexGuard<RawMutex, ()>,
-                 partial: &mut Vec<Partial>,
-                 failed: &mut Vec<_>| {
-        if c.flags.load(Ordering::Acquire) & CLOSE_SENT != 0 {
-            // A close frame went out while we waited for the lock.
-            failed.push((c.id, CloseCause::CloseCalled, String::new()));
-            return;
-        }
-        match write_some(&c, &frame, 0) {
-            Outcome::Done => {}
-            Outcome::Blocked(done) => partial.push(Partial {
-                conn: c,
-                _lock: lock,
-                done,
-            }),
-            Outcome::Failed(e) => {
-                failed.push((c.id, CloseCause::ConnectionLost, format!("multicast: {e}")))
-            }
+    let n = super::frame::server_header(kind, true, payload.len(), &mut head);
+    let parts = [&head[..n], payload, b""];
+    let mut failed = Vec::new();
+    let mut full = Vec::new();
+    let offer = |c: ConnRef<WsState>, full: &mut Vec<_>, failed: &mut Vec<_>| {
+        let sent = sendable(&c).and_then(|()| match core.proto.role {
+            Role::Server => put(&core, &c, Patience::Never, parts, false),
+            Role::Client => put_frame(&core, &c, Patience::Never, kind, payload),
+        });
+        match sent {
+            Ok(()) => {}
+            Err(SendError::Full) => full.push(c),
+            Err(_) => failed.push(c.id),
         }
     };
     for &id in sockets {
         match core.table.get(id) {
-            Some(c) if sendable(&c).is_ok() => match c.write_lock.try_lock_arc() {
-                Some(lock) => start(c, lock, &mut partial, &mut failed),
-                None => waiting.push(c),
-            },
-            _ => failed.push((id, CloseCause::CloseCalled, String::new())),
+            Some(c) => offer(c, &mut full, &mut failed),
+            None => failed.push(id),
         }
     }
+    // Receivers over the limit: wait for them to read, until the deadline.
     let mut ready = Vec::new();
-    while !partial.is_empty() || !waiting.is_empty() {
-        let now = Instant::now();
-        if now >= deadline {
-            for p in partial.drain(..) {
-                failed.push((
-                    p.conn.id,
-                    CloseCause::TimedOut,
-                    "multicast deadline passed".into(),
-                ));
-            }
-            for c in waiting.drain(..) {
-                failed.push((
-                    c.id,
-                    CloseCause::TimedOut,
-                    "multicast deadline passed".into(),
-                ));
-            }
-            break;
-        }
-        // Connections another sender holds: take their lock as it frees.
-        let mut still = Vec::new();
-        for c in waiting.drain(..) {
-            let wait = if partial.is_empty() {
-                Duration::from_millis(5)
-            } else {
-                Duration::ZERO
-            };
-            match c.write_lock.try_lock_arc_for(wait.min(deadline - now)) {
-                Some(lock) => start(c, lock, &mut partial, &mut failed),
-                None => still.push(c),
-            }
-        }
-        waiting = still;
-        if partial.is_empty() {
-            continue;
-        }
-        let until = if waiting.is_empty() {
-            deadline
-        } else {
-            (now + Duration::from_millis(5)).min(deadline)
-        };
-        let fds: Vec<(BorrowedFd<'_>, Wait)> = partial
+    while !full.is_empty() && !crate::context::on_worker() && Instant::now() < deadline {
+        let fds: Vec<(BorrowedFd<'_>, Wait)> = full
             .iter()
-            .map(|p| (p.conn.stream.as_fd(), Wait::Writable))
+            .map(|c| (c.stream.as_fd(), Wait::Writable))
             .collect();
-        let polled = crate::dispatch::sys::wait_many(&fds, &mut ready, until);
+        let polled = wait_many(&fds, &mut ready, deadline);
         drop(fds);
-        if let Err(e) = polled {
-            for p in partial.drain(..) {
-                failed.push((
-                    p.conn.id,
-                    CloseCause::NetError,
-                    format!("multicast poll: {e}"),
-                ));
-            }
+        if polled.is_err() {
             break;
         }
-        let mut next = Vec::with_capacity(partial.len());
-        for (p, r) in partial.drain(..).zip(ready.iter()) {
-            if !*r {
-                next.push(p);
-                continue;
-            }
-            match write_some(&p.conn, &frame, p.done) {
-                Outcome::Done => {}
-                Outcome::Blocked(done) => next.push(Partial { done, ..p }),
-                Outcome::Failed(e) => failed.push((
-                    p.conn.id,
-                    CloseCause::ConnectionLost,
-                    format!("multicast: {e}"),
-                )),
+        let mut still = Vec::with_capacity(full.len());
+        for (c, &r) in full.drain(..).zip(ready.iter()) {
+            if r {
+                offer(c, &mut still, &mut failed);
+            } else {
+                still.push(c);
             }
         }
-        partial = next;
+        full = still;
+    }
+    for c in full {
+        core.close(
+            &c,
+            CloseCause::TimedOut,
+            "multicast: the client does not read".into(),
+        );
+        failed.push(c.id);
     }
     failed
-        .into_iter()
-        .map(|(id, cause, msg)| {
-            if !msg.is_empty() {
-                server.close(id, cause, msg);
-            }
-            id
-        })
-        .collect()
 }

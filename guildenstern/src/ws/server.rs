@@ -5,27 +5,29 @@
 
 use super::config::{Receive, WsShared};
 use super::context::{MsgAt, Ws};
-use super::frame::{self, code, Kind, Utf8Stream};
+use super::frame::{self, code, Kind, Role, Utf8Stream};
 use super::handshake::{self, UpgradeAnswer, UpgradeRequest};
-use super::send::{close_frame_now, close_frame_owed};
+use super::mask::with_frame;
+use super::send::SendError;
+use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
-    write_all, CloseCause, ConnRef, DeadlineKind, Flow, Io, Protocol, Server, SocketId,
+    CloseCause, ConnRef, DeadlineKind, Expiry, Flow, Io, Protocol, Server, SocketId,
 };
 use crate::http::config::HttpConfig;
 use crate::http::framing::find_head_end;
 use crate::http::head::{self, Head};
 use log::Level;
-use parking_lot::Mutex;
+use std::any::Any;
 use std::cell::RefCell;
 use std::io::{self, Read};
-use std::net::TcpStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// `Conn::flags` bit: a close frame was sent; nothing may follow it.
+/// `Conn::flags` bit: a close frame was sent (or queued); nothing may
+/// follow it. Set under the outbox lock, with the frame.
 pub(crate) const CLOSE_SENT: u8 = 1;
 /// `Conn::flags` bit: the handshake answer was written; frames may be sent.
 pub(crate) const OPEN: u8 = 2;
@@ -36,6 +38,26 @@ thread_local! {
     static CX: RefCell<Option<Box<Ws>>> = const { RefCell::new(None) };
     /// The worker's own context, taken while it serves a connection.
     static WORK: RefCell<Option<Box<Ws>>> = const { RefCell::new(None) };
+    /// The data of the connection whose close callback runs on this
+    /// thread (the outer `Some` while one runs).
+    static CLOSING: RefCell<Option<SocketData>> = const { RefCell::new(None) };
+}
+
+/// What an application keeps per connection (see `ws::set_socket_data`).
+pub(crate) type SocketData = Option<Box<dyn Any + Send>>;
+
+/// Runs `f` on the data of the connection whose callback (or close
+/// callback) runs on this thread.
+pub(crate) fn with_data<R>(f: impl FnOnce(&mut SocketData) -> R) -> R {
+    let closing = CLOSING.with(|c| c.try_borrow_mut().ok()?.take());
+    match closing {
+        Some(mut data) => {
+            let r = f(&mut data);
+            CLOSING.with(|c| *c.borrow_mut() = Some(data));
+            r
+        }
+        None => with_ws(|cx| f(&mut cx.st.data)),
+    }
 }
 
 /// Swaps the worker's context into the accessors' slot (and back).
@@ -96,7 +118,11 @@ pub(crate) struct WsState {
     unmasked: usize,
     awaiting_pong: bool,
     peer_close: Option<u16>,
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// What follows once the queued output is written (the lingering
+    /// close after our close frame).
+    then: Option<Flow>,
+    /// The application's data for this connection.
+    pub(crate) data: SocketData,
 }
 
 impl WsState {
@@ -105,6 +131,25 @@ impl WsState {
             buf: vec![0; INITIAL_BUFFER],
             ..WsState::new_empty()
         }
+    }
+
+    /// The state of a client connection whose handshake is done: what came
+    /// after the server's answer is buffered already.
+    pub(crate) fn opened(leftover: &[u8], data: SocketData) -> Self {
+        let mut buf = vec![0; INITIAL_BUFFER.max(leftover.len())];
+        buf[..leftover.len()].copy_from_slice(leftover);
+        WsState {
+            buf,
+            filled: leftover.len(),
+            open: true,
+            data,
+            ..WsState::new_empty()
+        }
+    }
+
+    /// Whether bytes wait in the buffer.
+    pub(crate) fn has_input(&self) -> bool {
+        self.filled > self.start
     }
 
     fn consume(&mut self, n: usize) {
@@ -119,9 +164,10 @@ impl WsState {
     }
 }
 
-/// The WebSocket protocol.
+/// The WebSocket protocol, as a server or as a client.
 pub(crate) struct WsProto {
     pub(crate) shared: Arc<WsShared>,
+    pub(crate) role: Role,
     head_cfg: HttpConfig,
 }
 
@@ -139,19 +185,22 @@ impl WsProto {
             at: MsgAt::None,
             binary: false,
             conn: None,
-            send_timeout: self.shared.cfg.send_timeout,
             server: server.clone(),
             in_handler: false,
         })
     }
 
-    pub(crate) fn new(shared: Arc<WsShared>) -> Self {
+    pub(crate) fn new(shared: Arc<WsShared>, role: Role) -> Self {
         let head_cfg = HttpConfig {
             all_headers: true,
             max_header_bytes: shared.cfg.max_header_bytes,
             ..HttpConfig::default()
         };
-        WsProto { shared, head_cfg }
+        WsProto {
+            shared,
+            role,
+            head_cfg,
+        }
     }
 
     pub(crate) fn send_timeout(&self) -> Duration {
@@ -202,10 +251,12 @@ impl WsProto {
         let mut head = Head::new(self.head_cfg.max_headers);
         let refuse = |status: u16, msg: &str| {
             let resp = handshake::refusal_response(status, msg);
-            let _ = write_all(
-                io.stream(),
+            let _ = put(
+                io.core,
+                io.conn,
+                Patience::Serving,
                 [&resp, b"", b""],
-                Instant::now() + self.send_timeout(),
+                false,
             );
             Some(Flow::Linger(
                 CloseCause::ProtocolViolated,
@@ -224,6 +275,7 @@ impl WsProto {
             buf: &pending[..end],
             head: &head,
             socket: io.id(),
+            data: RefCell::new(None),
         };
         let key = match handshake::validate(&req) {
             Ok(k) => k,
@@ -260,23 +312,26 @@ impl WsProto {
             }
         };
         let resp = handshake::accept_response(key, protocol);
-        {
-            let _w = io.conn.write_lock.lock();
-            if let Err(e) = write_all(
-                io.stream(),
-                [&resp, b"", b""],
-                Instant::now() + self.send_timeout(),
-            ) {
-                return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
-            }
-            io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
-        }
-        st.consume(end);
-        st.open = true;
+        let data = req.data.take();
         match self.shared.cfg.ping_interval {
             Some(every) => io.set_deadline(DeadlineKind::Idle, every),
             None => io.conn.set_deadline(DeadlineKind::None, 0),
         }
+        if let Err(e) = put(
+            io.core,
+            io.conn,
+            Patience::Serving,
+            [&resp, b"", b""],
+            false,
+        ) {
+            return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
+        }
+        // Open once the answer is written or queued: frames other threads
+        // send from now on go after it.
+        io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
+        st.consume(end);
+        st.open = true;
+        st.data = data;
         if let Some(f) = &self.shared.after_upgrade {
             cx.at = MsgAt::None;
             cx.binary = false;
@@ -298,7 +353,7 @@ impl WsProto {
                 Level::Error,
                 format_args!("WebSocket callback panicked on {}: {what}", io.id()),
             );
-            close_frame_now(io.conn, 1011, "internal error");
+            close_frame_now(io.core, io.conn, 1011, "internal error");
             Flow::Linger(CloseCause::HandlerPanicked, what)
         })
     }
@@ -337,7 +392,7 @@ impl WsProto {
         loop {
             let st = &mut cx.st;
             let avail = st.filled - st.start;
-            let h = match frame::parse(&st.buf[st.start..st.filled], max) {
+            let h = match frame::parse(&st.buf[st.start..st.filled], max, self.role) {
                 Ok(Some(h)) => h,
                 Ok(None) => return Step::More,
                 Err((c, why)) => return Step::Flow(self.fail(io, c, why)),
@@ -439,18 +494,17 @@ impl WsProto {
                     }
                 }
                 Kind::Ping => {
-                    let _w = io.conn.write_lock.lock();
-                    if io.conn.flags.load(Ordering::Acquire) & CLOSE_SENT == 0 {
-                        let mut head = [0u8; 14];
-                        let n = frame::server_header(Kind::Pong, true, h.payload_len, &mut head);
-                        let deadline = Instant::now() + self.send_timeout();
-                        if let Err(e) =
-                            write_all(io.stream(), [&head[..n], &st.buf[p], b""], deadline)
-                        {
+                    let pong = with_frame(self.role, Kind::Pong, &st.buf[p], |parts| {
+                        put(io.core, io.conn, Patience::Serving, parts, false)
+                    });
+                    match pong {
+                        // After our close frame, no pong.
+                        Ok(()) | Err(SendError::Closing) => {}
+                        Err(e) => {
                             return Step::Flow(Flow::Close(
                                 CloseCause::ConnectionLost,
                                 e.to_string(),
-                            ));
+                            ))
                         }
                     }
                 }
@@ -474,7 +528,7 @@ impl WsProto {
         if we_started {
             return Flow::Close(CloseCause::CloseCalled, reason);
         }
-        close_frame_now(io.conn, c.unwrap_or(code::NORMAL), "");
+        close_frame_now(io.core, io.conn, c.unwrap_or(code::NORMAL), "");
         Flow::Linger(CloseCause::ClosedByClient, reason)
     }
 
@@ -484,7 +538,7 @@ impl WsProto {
             Level::Debug,
             format_args!("closing {} with {c}: {why}", io.id()),
         );
-        close_frame_now(io.conn, c, why);
+        close_frame_now(io.core, io.conn, c, why);
         let cause = if c == code::TOO_BIG {
             CloseCause::SecurityThreatened
         } else {
@@ -501,9 +555,20 @@ impl Protocol for WsProto {
         WsState::new()
     }
 
-    fn on_open(&self, io: &Io<'_, Self>, state: &mut WsState) {
-        state.write_lock = Some(io.conn.write_lock.clone());
-        io.set_deadline(DeadlineKind::Head, self.shared.cfg.handshake_timeout);
+    fn on_open(&self, io: &Io<'_, Self>, _state: &mut WsState) {
+        match (self.role, self.shared.cfg.ping_interval) {
+            (Role::Server, _) => {
+                io.set_deadline(DeadlineKind::Head, self.shared.cfg.handshake_timeout)
+            }
+            // A client registers a connection whose handshake is done.
+            (Role::Client, every) => {
+                io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
+                match every {
+                    Some(every) => io.set_deadline(DeadlineKind::Idle, every),
+                    None => io.conn.set_deadline(DeadlineKind::None, 0),
+                }
+            }
+        }
     }
 
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut WsState) -> Flow {
@@ -514,36 +579,41 @@ impl Protocol for WsProto {
             .unwrap_or_else(|| self.blank_context(&io.core.server()));
         std::mem::swap(&mut cx.st, state);
         cx.conn = Some(io.conn.clone());
-        let flow = self.drive(io, &mut cx);
+        let flow = catch_unwind(AssertUnwindSafe(|| self.drive(io, &mut cx)));
         cx.conn = None;
+        // Back to the connection also after a panic: its close callback
+        // needs to know whether it was open, and the close code it got.
         std::mem::swap(&mut cx.st, state);
-        WORK.with(|c| *c.borrow_mut() = Some(cx));
-        flow
+        match flow {
+            Ok(flow) => {
+                WORK.with(|c| *c.borrow_mut() = Some(cx));
+                flow
+            }
+            // The dispatcher logs it and closes the connection; the next
+            // connection gets a fresh context, not this one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
-    fn on_deadline(
-        &self,
-        stream: &TcpStream,
-        state: &mut WsState,
-        kind: DeadlineKind,
-    ) -> Option<Duration> {
+    fn on_deadline(&self, io: &Io<'_, Self>, state: &mut WsState, kind: DeadlineKind) -> Expiry {
         match (kind, self.shared.cfg.ping_interval) {
             (DeadlineKind::Idle, Some(every)) if state.open && !state.awaiting_pong => {
-                let lock = state.write_lock.as_ref()?;
-                let Some(_w) = lock.try_lock() else {
-                    // Another thread is writing to it: busy, not idle. Try again soon.
-                    return Some(Duration::from_millis(100).min(every));
-                };
-                // A ping is two bytes: it fits any socket buffer that is not full.
-                let _ = write_all(
-                    stream,
-                    [&[0x89, 0x00], b"", b""],
-                    Instant::now() + Duration::from_millis(100),
-                );
-                state.awaiting_pong = true;
-                Some(every)
+                // Queued like any frame: the timer never waits for a
+                // socket, and no ping follows a close frame (checked
+                // under the outbox lock).
+                let ping = with_frame(self.role, Kind::Ping, b"", |parts| {
+                    put(io.core, io.conn, Patience::Never, parts, false)
+                });
+                match ping {
+                    Ok(()) => state.awaiting_pong = true,
+                    // A close went out (its own deadline replaced this
+                    // one), or output waits (the send deadline did).
+                    Err(SendError::Closing | SendError::Full) => {}
+                    Err(_) => return Expiry::Close,
+                }
+                Expiry::Renew(every)
             }
-            _ => None,
+            _ => Expiry::Close,
         }
     }
 
@@ -553,15 +623,20 @@ impl Protocol for WsProto {
         id: SocketId,
         cause: CloseCause,
         msg: &str,
-        state: Option<&mut WsState>,
+        state: &mut WsState,
     ) {
-        let opened = state.as_ref().map_or(true, |s| s.open);
-        let code = state.and_then(|s| s.peer_close);
-        if let (Some(f), true) = (&self.shared.on_close, opened) {
+        // What was queued goes with the connection.
+        state.then = None;
+        let code = state.peer_close;
+        if let (Some(f), true) = (&self.shared.on_close, state.open) {
+            // The connection's data, for `ws::with_socket_data` in `f`.
+            let outer = CLOSING.with(|c| c.replace(Some(state.data.take())));
             if catch_unwind(AssertUnwindSafe(|| f(server, id, cause, code, msg))).is_err() {
                 log::error!(target: "guildenstern", "[{}] on_close callback panicked", server.name());
             }
+            CLOSING.with(|c| *c.borrow_mut() = outer);
         }
+        state.data = None;
     }
 
     fn is_listed(&self, conn: &ConnRef<WsState>) -> bool {
@@ -571,9 +646,28 @@ impl Protocol for WsProto {
     fn on_shutdown(&self, conn: &ConnRef<WsState>, state: &mut WsState) -> Option<Vec<u8>> {
         // Then the stop waits (a little) for the client's answer, also when
         // a sender's close went out before.
-        state
-            .open
-            .then(|| close_frame_owed(conn, code::GOING_AWAY, "server shutting down"))
+        if state.open {
+            let reason = match self.role {
+                Role::Server => "server shutting down",
+                Role::Client => "client shutting down",
+            };
+            Some(close_frame_owed(self.role, conn, code::GOING_AWAY, reason))
+        } else {
+            // A refused handshake's answer, not written yet.
+            let rest = conn.out.lock().take();
+            if !rest.is_empty() {
+                return Some(rest);
+            }
+            // A handshake no worker took: refused, so that the client
+            // knows it was not served and may try again.
+            let mut scratch = [0u8; 512];
+            let read = (&conn.stream).read(&mut scratch).unwrap_or(0);
+            let begun = state.buf[state.start..state.filled]
+                .iter()
+                .chain(&scratch[..read])
+                .any(|b| !matches!(b, b'\r' | b'\n'));
+            begun.then(|| handshake::refusal_response(503, "server stopping"))
+        }
     }
 
     fn thread_start(&self, server: &Server) {
@@ -590,7 +684,34 @@ impl Protocol for WsProto {
 }
 
 impl WsProto {
+    /// Writes what the connection owes first, then serves its input; output
+    /// left unwritten parks the connection until the socket is writable,
+    /// reading nothing more meanwhile (what a lingering close waits for
+    /// goes on once it is written).
     fn drive(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Flow {
+        match flush(io.core, io.conn) {
+            Ok(true) => {}
+            Ok(false) => return Flow::ParkWritable,
+            Err(e) => return Flow::Close(CloseCause::ConnectionLost, format!("sending: {e}")),
+        }
+        if let Some(then) = cx.st.then.take() {
+            return then;
+        }
+        let flow = self.serve_input(io, cx);
+        if !has_unsent(io.conn) {
+            return flow;
+        }
+        match flow {
+            Flow::Close(..) => flow,
+            Flow::Linger(..) => {
+                cx.st.then = Some(flow);
+                Flow::ParkWritable
+            }
+            Flow::Park | Flow::ParkWritable | Flow::Yield => Flow::ParkWritable,
+        }
+    }
+
+    fn serve_input(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Flow {
         let limit = if cx.st.open {
             self.shared.cfg.max_message_bytes.saturating_add(14)
         } else {
@@ -616,6 +737,11 @@ impl WsProto {
             if reads == READS_PER_WAKEUP {
                 // What is buffered was handled above; the rest after the others.
                 return Flow::Yield;
+            }
+            if has_unsent(io.conn) {
+                // The client reads slower than it sends: what it sent next
+                // (or its end of stream) waits until it took the answers.
+                return Flow::ParkWritable;
             }
             reads += 1;
             match self.read(io, &mut cx.st, limit) {
@@ -661,7 +787,8 @@ impl WsState {
             unmasked: 0,
             awaiting_pong: false,
             peer_close: None,
-            write_lock: None,
+            then: None,
+            data: None,
         }
     }
 }

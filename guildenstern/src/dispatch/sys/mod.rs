@@ -3,6 +3,7 @@
 //!
 //! The rest of the crate sees safe functions returning `io::Result`.
 
+pub(crate) mod clock;
 #[cfg(target_os = "linux")]
 pub(crate) mod epoll;
 pub(crate) mod signal;

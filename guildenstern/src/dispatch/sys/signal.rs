@@ -148,6 +148,16 @@ pub(crate) fn note_stop() {
     STOPPING.store(true, Ordering::SeqCst);
 }
 
+/// Whether a stop is under way (a signal came, or [`crate::shutdown`] ran).
+pub(crate) fn stop_under_way() -> bool {
+    STOPPING.load(Ordering::SeqCst)
+}
+
+/// No server runs any more: the stop is over.
+pub(crate) fn stop_over() {
+    STOPPING.store(false, Ordering::SeqCst);
+}
+
 /// The pipe of the process, made on first use.
 fn pipe() -> io::Result<(&'static UnixStream, &'static UnixStream)> {
     if PIPE.get().is_none() {

@@ -1,0 +1,6 @@
+use guildenstern::prelude::*;
+
+#[ws_client]
+struct Got;
+
+fn main() {}
