@@ -25,6 +25,8 @@ use std::time::Duration;
 const MAX_HEADER_BYTES: usize = 256;
 /// The Compact body limit: head plus body stays far below the 4 KiB initial buffer.
 const MAX_BODY_BYTES: usize = 300;
+/// A body larger than one write usually takes.
+static BIG: [u8; 20_000] = [b'b'; 20_000];
 
 /// Echoes what the server saw (method, URI and body length and checksum)
 /// in one of several reply shapes the URI's second byte picks, so that every
@@ -91,7 +93,7 @@ fn handler(cx: &mut Http) {
         }
         b'n' => res.reply_with(204, b"", &headers),
         b'm' => res.reply_with(304, b"", &headers),
-        b'b' => res.reply_with(200, &[b'b'; 20_000], &headers),
+        b'b' => res.reply_with(200, BIG.as_slice(), &headers),
         b'x' => {
             res.reply_with(200, summary.as_bytes(), &headers);
             cx.close_socket("fuzz: close after reply");
