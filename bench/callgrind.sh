@@ -14,7 +14,12 @@
 # threads, user space; start-up, accept and stop included) from the
 # callgrind output. Prints
 #     instructions per request = (I(2N) - I(N)) / N
-# so that start-up and shutdown cancel out. With REQUEST=browser in the
+# so that start-up and shutdown cancel out, and the same difference for the
+# instructions of libc's memset, memcpy and memmove alone ("mem*/req",
+# from callgrind_annotate): callgrind counts each iteration of a `rep stos`
+# or `rep movs` as one instruction, so a server that clears or copies large
+# buffers per request shows a count far above its CPU time; "rest/req" is
+# the count without them. With REQUEST=browser in the
 # environment each request carries the eight header fields a browser sends
 # instead of wrk's Host alone.
 #
@@ -86,7 +91,7 @@ ws_load() { # each connection: REQUESTS/CONNECTIONS round trips, bound 600 s
 }
 
 # count REQUESTS LOAD: instructions of one run of "${server[@]}" on $port
-# that answers REQUESTS requests sent by LOAD.
+# that answers REQUESTS requests sent by LOAD, in all and in libc's mem*.
 count() {
     local requests=$1 load=$2 out=$work/cg.out
     rm -f "$out"
@@ -99,8 +104,12 @@ count() {
     wait "$pid" || true
     pid=
     [[ -z $keep ]] || cp "$out" "$keep/callgrind.$name.$mode.$requests.out"
-    # "summary:" (or "totals:") holds the Ir of the whole run.
-    awk '/^(summary|totals):/ { print $2; exit }' "$out"
+    # "summary:" (or "totals:") holds the Ir of the whole run; then the
+    # self cost of libc's mem* functions.
+    local total
+    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
+    callgrind_annotate --inclusive=no --threshold=100 "$out" |
+        awk -v t="$total" '/__mem(set|cpy|move)/ { gsub(",", "", $1); m += $1 } END { printf "%d %d\n", t, m }'
 }
 
 # row NAME MODE DEPTH LOAD PORT SERVER...: one line of the table.
@@ -110,10 +119,13 @@ row() {
     port=$5
     shift 5
     server=("$@")
-    local one two
-    one=$(count "$n" "$load")
-    two=$(count $((2 * n)) "$load")
-    printf '%-14s %-12s %14d %14d %12d\n' "$name" "$mode" "$one" "$two" $(((two - one) / n))
+    local one two mem1 mem2 r
+    r=$(count "$n" "$load")
+    read -r one mem1 <<<"$r"
+    r=$(count $((2 * n)) "$load")
+    read -r two mem2 <<<"$r"
+    local per=$(((two - one) / n)) mem=$(((mem2 - mem1) / n))
+    printf '%-14s %-12s %14d %14d %10d %10d %10d\n' "$name" "$mode" "$one" "$two" "$per" "$mem" $((per - mem))
 }
 
 # http NAME PORT SERVER...: the keep-alive and the pipelined row.
@@ -122,7 +134,7 @@ http() {
     row "$1" pipelined "$depth_pipe" http_load "${@:2}"
 }
 
-printf '%-14s %-12s %14s %14s %12s\n' server mode "I(N)" "I(2N)" "instr/req"
+printf '%-14s %-12s %14s %14s %10s %10s %10s\n' server mode "I(N)" "I(2N)" instr/req "mem*/req" rest/req
 http ours 8080 "$ours/helloworld"
 [[ -n $peers ]] || exit 0
 http hyper 3000 "$peer/hyper-hello"
