@@ -108,8 +108,8 @@ count() {
     # self cost of libc's mem* functions.
     local total
     total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
-    callgrind_annotate --inclusive=no --threshold=100 "$out" |
-        awk -v t="$total" '/__mem(set|cpy|move)/ { gsub(",", "", $1); m += $1 } END { printf "%d %d\n", t, m }'
+    callgrind_annotate --inclusive=no --threshold=100 --auto=no "$out" 2>/dev/null |
+        awk -v t="$total" '/__mem(set|cpy|move)/ && !/=>/ { gsub(",", "", $1); m += $1 } END { printf "%s %.0f\n", t, m }'
 }
 
 # row NAME MODE DEPTH LOAD PORT SERVER...: one line of the table.

@@ -11,7 +11,10 @@ async fn hello() -> &'static str {
 }
 
 fn main() -> std::io::Result<()> {
-    let workers = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2);
+    let workers = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2);
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(|| App::new().default_service(web::to(hello)))
             .workers(workers)

@@ -19,7 +19,10 @@ async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible
 }
 
 fn main() {
-    let workers = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2);
+    let workers = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -29,10 +32,14 @@ fn main() {
 }
 
 async fn serve() {
-    let listener = TcpListener::bind("127.0.0.1:3000").await.expect("bind 127.0.0.1:3000");
+    let listener = TcpListener::bind("127.0.0.1:3000")
+        .await
+        .expect("bind 127.0.0.1:3000");
     println!("hyper-hello on http://127.0.0.1:3000/");
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         stream.set_nodelay(true).ok();
         tokio::spawn(async move {
             let _ = http1::Builder::new()

@@ -19,9 +19,14 @@ impl HttpService for Hello {
 }
 
 fn main() {
-    let workers = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2);
+    let workers = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2);
     may::config().set_workers(workers);
-    let server = HttpServer(Hello).start("127.0.0.1:3001").expect("bind 127.0.0.1:3001");
+    let server = HttpServer(Hello)
+        .start("127.0.0.1:3001")
+        .expect("bind 127.0.0.1:3001");
     println!("may-hello on http://127.0.0.1:3001/");
     server.join().expect("server coroutine");
 }

@@ -10,7 +10,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 async fn echo(stream: TcpStream) {
     stream.set_nodelay(true).ok();
-    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
     while let Some(Ok(msg)) = ws.next().await {
         // Pings are answered by tungstenite itself; a close ends the stream.
         if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
