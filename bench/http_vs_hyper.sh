@@ -7,8 +7,10 @@
 #
 #   /path/to/hyper-hello  a release build of a hyper 1.x hello-world that
 #                         listens on 127.0.0.1:3000 and answers "hello world"
-#                         (built outside this repository; the repo never
-#                         builds hyper)
+#                         (bench/peers/target/release/hyper-hello, after
+#                         `cargo build --release` in bench/peers, a
+#                         workspace of its own: the main one never builds
+#                         hyper)
 #   seconds               length of each wrk run (default 10)
 #   rounds                how many times to measure both servers, in turn
 #                         (default 1); with more than one, the medians of

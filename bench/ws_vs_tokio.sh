@@ -8,8 +8,10 @@
 # Usage: bench/ws_vs_tokio.sh /path/to/tt-echo [seconds [threads...]]
 #
 #   /path/to/tt-echo  a release build of a tokio-tungstenite echo server that
-#                     listens on 127.0.0.1:9002 (built outside this
-#                     repository; the repo never builds tokio)
+#                     listens on 127.0.0.1:9002
+#                     (bench/peers/target/release/tokio-ws-echo, after
+#                     `cargo build --release` in bench/peers, a workspace
+#                     of its own: the main one never builds tokio)
 #   seconds           measured length of each run, after a 2 s warm-up
 #                     (default 10)
 #   threads...        wsecho worker thread counts to measure, "default" for

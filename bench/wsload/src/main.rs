@@ -1,6 +1,6 @@
 //! Closed-loop WebSocket echo load generator (loopback only).
 //!
-//! `wsload PORT [CONNS [SECS [WARMUP [BYTES]]]]` (defaults 64, 10, 2, 32)
+//! `wsload PORT [CONNS [SECS [WARMUP [BYTES [ROUNDS]]]]]` (defaults 64, 10, 2, 32, 0)
 //!
 //! Opens CONNS connections to 127.0.0.1:PORT, performs the opening handshake,
 //! then on every connection sends one masked text frame of BYTES bytes, waits
@@ -8,6 +8,10 @@
 //! again. Round trips completed during the WARMUP seconds are not counted; it
 //! then measures for SECS seconds and stops by itself, printing one line:
 //! `conns=.. secs=.. rtt=.. rps=.. p50_us=.. p99_us=.. p999_us=.. max_us=..`.
+//! With ROUNDS > 0 the count is fixed instead (bench/callgrind.sh): every
+//! connection makes exactly ROUNDS round trips, all of them measured (use
+//! WARMUP 0), and wsload stops when the last one is done; SECS is then only
+//! a bound, and reaching it is an error.
 //! One thread, one mio event loop: pin it with `taskset -c 1`.
 
 use mio::net::TcpStream;
@@ -28,6 +32,8 @@ struct Conn {
     sent_at: Instant,
     // bytes of the current frame not yet written (partial writes)
     out_off: usize,
+    // round trips completed (counted only with ROUNDS)
+    rounds: u64,
 }
 
 fn die(msg: String) -> ! {
@@ -45,12 +51,13 @@ fn arg<T: std::str::FromStr>(i: usize, default: T) -> T {
 fn main() {
     let port: u16 = arg(1, 0);
     if port == 0 {
-        die("usage: wsload PORT [CONNS [SECS [WARMUP [BYTES]]]]".into());
+        die("usage: wsload PORT [CONNS [SECS [WARMUP [BYTES [ROUNDS]]]]]".into());
     }
     let conns: usize = arg(2, 64);
     let secs: u64 = arg(3, 10);
     let warmup: u64 = arg(4, 2);
     let bytes: usize = arg(5, 32);
+    let rounds: u64 = arg(6, 0);
     if bytes > 125 || conns == 0 || conns > 60000 {
         die("BYTES must be <= 125 and CONNS in 1..=60000".into());
     }
@@ -82,7 +89,7 @@ fn main() {
         poll.registry()
             .register(&mut sock, Token(i), Interest::READABLE)
             .unwrap_or_else(|e| die(format!("register: {e}")));
-        let mut c = Conn { sock, handshaken: false, buf: vec![0; 4096], len: 0, sent_at: Instant::now(), out_off: 0 };
+        let mut c = Conn { sock, handshaken: false, buf: vec![0; 4096], len: 0, sent_at: Instant::now(), out_off: 0, rounds: 0 };
         // The request is small; a fresh socket's send buffer always takes it.
         c.sock.write_all(request.as_bytes()).unwrap_or_else(|e| die(format!("handshake write: {e}")));
         list.push(c);
@@ -95,6 +102,7 @@ fn main() {
     let mut handshaken = 0usize;
     let mut events = Events::with_capacity(1024);
     let mut measured_start: Option<Instant> = None;
+    let mut finished = 0usize;
 
     'outer: loop {
         let now = Instant::now();
@@ -170,6 +178,16 @@ fn main() {
                     die(format!("#{i}: more data than one echo"));
                 }
                 send = true;
+                if rounds > 0 {
+                    c.rounds += 1;
+                    if c.rounds == rounds {
+                        send = false;
+                        finished += 1;
+                        if finished == conns {
+                            break 'outer;
+                        }
+                    }
+                }
             }
             if send {
                 c.sent_at = Instant::now();
@@ -192,7 +210,10 @@ fn main() {
     if handshaken < conns {
         die(format!("only {handshaken}/{conns} handshakes completed"));
     }
-    let elapsed = end.duration_since(measure_from).as_secs_f64();
+    if rounds > 0 && finished < conns {
+        die(format!("{finished}/{conns} connections made {rounds} round trips in {secs} s"));
+    }
+    let elapsed = if rounds > 0 { measure_from.elapsed() } else { end.duration_since(measure_from) }.as_secs_f64();
     let n = lat_ns.len();
     if n == 0 {
         die("no round trips measured".into());
