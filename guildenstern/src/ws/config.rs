@@ -202,6 +202,13 @@ impl WsServer {
     /// A close while a callback of the connection runs is reported after
     /// that callback returned. The connection's data is still there:
     /// [`with_socket_data`](crate::ws::with_socket_data) reaches it.
+    ///
+    /// It runs on the thread that closed the connection: a worker, the
+    /// server's housekeeping thread (deadlines, the stop), or a thread of
+    /// the application whose `send_*`, multicast or `Server::close` found
+    /// the client gone, inside that call. So it must not take a lock that
+    /// such a caller may hold while sending; sends from it never wait for
+    /// a client when it runs on a worker or the housekeeping thread.
     pub fn on_close(
         mut self,
         f: impl Fn(&Server, SocketId, CloseCause, Option<u16>, &str) + Send + Sync + 'static,
