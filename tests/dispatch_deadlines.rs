@@ -211,8 +211,9 @@ fn stalled_compact_body_is_answered_408(d: Dispatcher) {
 /// A head pipelined behind a request whose handler outlasts the head
 /// deadline: once that handler is done, the head left partial in the buffer
 /// gets a whole head deadline of its own (armed when it proves partial),
-/// not the one armed when the bytes were read, long passed by then. The
-/// sleeps let deadlines pass; they synchronise nothing.
+/// not the one armed when the bytes were read, long passed by then. A
+/// second connection with a partial head, sent after the first, tells when
+/// that old deadline has passed and fired: it gets its 408.
 fn a_head_pipelined_behind_a_slow_handler_gets_its_own_deadline(d: Dispatcher) {
     const HEAD_TIMEOUT: Duration = Duration::from_millis(1000);
     let (go_tx, go_rx) = mpsc::channel::<()>();
@@ -230,13 +231,27 @@ fn a_head_pipelined_behind_a_slow_handler_gets_its_own_deadline(d: Dispatcher) {
     );
     let mut c = srv.connect();
     c.send("GET /wait HTTP/1.1\r\nHost: test\r\n\r\nGET /next HTTP/1.1\r\nHo");
-    // The handler holds the request past the deadline armed at the read.
-    std::thread::sleep(HEAD_TIMEOUT + Duration::from_millis(500));
+    // The handler holds the request past the deadline armed at the read:
+    // until a head sent after it has timed out.
+    let mut clock = srv.connect();
+    clock.send("GET /clock HTTP/1.1\r\nHo");
+    let r = clock.read_reply().expect("the later head times out");
+    assert_eq!(r.status, 408);
     go_tx.send(()).unwrap();
     let r = c.read_reply().expect("the first answer");
     assert_eq!((r.status, r.text().as_str()), (200, "/wait"));
-    // Well within a fresh head deadline, past the housekeeping tick.
-    std::thread::sleep(HEAD_TIMEOUT * 2 / 5);
+    // Nothing comes for a few housekeeping ticks (the old deadline, had it
+    // stayed armed, fires on the first), well within a fresh head deadline.
+    c.stream()
+        .set_read_timeout(Some(HEAD_TIMEOUT * 2 / 5))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let quiet = c.stream().peek(&mut byte);
+    assert!(
+        matches!(&quiet, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "the partial head was answered early: {quiet:?}"
+    );
+    c.stream().set_read_timeout(Some(LIMIT)).unwrap();
     c.send("st: test\r\n\r\n");
     let r = c.read_reply().expect("the second answer");
     assert_eq!((r.status, r.text().as_str()), (200, "/next"));
