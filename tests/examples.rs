@@ -263,3 +263,50 @@ fn websocketdiscussion_relays_to_the_others_and_the_bots_answer() {
     ann.close(None).unwrap();
     ex.expect_line("ann left");
 }
+
+#[test]
+fn broadcast_relays_every_message_to_every_client() {
+    use tungstenite::Message;
+    type Socket = tungstenite::WebSocket<std::net::TcpStream>;
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let _ex = Process::example("broadcast", &[], &[9004]);
+    let join = || {
+        let stream = connect_with_deadline(addr(9004), Duration::from_secs(10));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let (ws, _) = tungstenite::client("ws://127.0.0.1:9004/", stream).expect("upgrade");
+        ws
+    };
+    // `sender` sends `msg`; every client in `all` gets it next.
+    let relay = |all: &mut [Socket], sender: usize, msg: Message| {
+        all[sender].send(msg.clone()).unwrap();
+        for ws in all.iter_mut() {
+            assert_eq!(ws.read().expect("the relayed message"), msg);
+        }
+    };
+    // Each client joins and says hello: once its own hello comes back it
+    // is among the receivers, and the clients before it hear it too.
+    let mut all: Vec<Socket> = Vec::new();
+    for i in 0..3 {
+        all.push(join());
+        relay(&mut all, i, Message::Text(format!("hello from {i}").into()));
+    }
+    for round in 0..3 {
+        for i in 0..3 {
+            relay(
+                &mut all,
+                i,
+                Message::Text(format!("{round}: text from {i}").into()),
+            );
+            relay(
+                &mut all,
+                i,
+                Message::Binary(vec![i as u8, round, 0, 255].into()),
+            );
+        }
+    }
+    for ws in &mut all {
+        ws.close(None).unwrap();
+    }
+}
