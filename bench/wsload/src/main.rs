@@ -1,6 +1,7 @@
-//! Closed-loop WebSocket echo load generator (loopback only).
+//! WebSocket load generator (loopback only): closed-loop echo, or
+//! broadcast through a relay (`wsload broadcast ...`, see broadcast.rs).
 //!
-//! `wsload PORT [CONNS [SECS [WARMUP [BYTES [ROUNDS]]]]]` (defaults 64, 10, 2, 32, 0)
+//! Echo mode: `wsload PORT [CONNS [SECS [WARMUP [BYTES [ROUNDS]]]]]` (defaults 64, 10, 2, 32, 0)
 //!
 //! Opens CONNS connections to 127.0.0.1:PORT, performs the opening handshake,
 //! then on every connection sends one masked text frame of BYTES bytes, waits
@@ -14,6 +15,8 @@
 //! a bound, and reaching it is an error.
 //! One thread, one mio event loop: pin it with `taskset -c 1`.
 
+mod broadcast;
+
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use std::io::{ErrorKind, Read, Write};
@@ -24,6 +27,7 @@ use std::time::{Duration, Instant};
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
+/// One client connection; the last three fields serve echo mode only.
 struct Conn {
     sock: TcpStream,
     handshaken: bool,
@@ -48,7 +52,88 @@ fn arg<T: std::str::FromStr>(i: usize, default: T) -> T {
     }
 }
 
+impl Conn {
+    /// Whether the buffer holds the whole 101 answer (checked, then
+    /// consumed: what follows it stays in the buffer).
+    fn take_handshake(&mut self, i: usize) -> bool {
+        let Some(end_hdr) = self.buf[..self.len].windows(4).position(|w| w == b"\r\n\r\n") else {
+            return false;
+        };
+        let head = String::from_utf8_lossy(&self.buf[..end_hdr]).to_ascii_lowercase();
+        if !head.starts_with("http/1.1 101") || !head.contains(&ACCEPT.to_ascii_lowercase()) {
+            die(format!("#{i}: bad handshake response: {head}"));
+        }
+        let rest = end_hdr + 4;
+        self.buf.copy_within(rest..self.len, 0);
+        self.len -= rest;
+        self.handshaken = true;
+        true
+    }
+}
+
+/// Reads what connection `i` has until the socket would block (false) or
+/// the buffer is full (true: read again once it has been consumed).
+fn read_some(c: &mut Conn, i: usize) -> bool {
+    if c.len == c.buf.len() {
+        die(format!("#{i}: unexpected data"));
+    }
+    loop {
+        match c.sock.read(&mut c.buf[c.len..]) {
+            Ok(0) => die(format!("#{i}: server closed the connection")),
+            Ok(n) => {
+                c.len += n;
+                if c.len == c.buf.len() {
+                    return true;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => die(format!("read #{i}: {e}")),
+        }
+    }
+}
+
+/// Connects CONNS sockets to 127.0.0.1:PORT (blocking, bounded, then
+/// switched to mio and registered readable as Token(index)), each with a
+/// BUF-byte read buffer, and writes each its upgrade request; the event
+/// loop reads the answers.
+fn connect_all(poll: &Poll, port: u16, conns: usize, buf: usize) -> Vec<Conn> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    let mut list = Vec::with_capacity(conns);
+    for i in 0..conns {
+        let s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .unwrap_or_else(|e| die(format!("connect #{i}: {e}")));
+        s.set_nodelay(true).ok();
+        s.set_nonblocking(true).unwrap();
+        let mut sock = TcpStream::from_std(s);
+        poll.registry()
+            .register(&mut sock, Token(i), Interest::READABLE)
+            .unwrap_or_else(|e| die(format!("register: {e}")));
+        let mut c = Conn { sock, handshaken: false, buf: vec![0; buf], len: 0, sent_at: Instant::now(), out_off: 0, rounds: 0 };
+        // The request is small; a fresh socket's send buffer always takes it.
+        c.sock.write_all(request.as_bytes()).unwrap_or_else(|e| die(format!("handshake write: {e}")));
+        list.push(c);
+    }
+    list
+}
+
+/// Our own CPU time in ms, so that a caller can tell what else ran meanwhile.
+fn cpu_ms() -> u64 {
+    let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = t.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    ticks * 10 // USER_HZ is 100 on Linux
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("broadcast") {
+        return broadcast::main();
+    }
     let port: u16 = arg(1, 0);
     if port == 0 {
         die("usage: wsload PORT [CONNS [SECS [WARMUP [BYTES [ROUNDS]]]]]".into());
@@ -61,8 +146,6 @@ fn main() {
     if bytes > 125 || conns == 0 || conns > 60000 {
         die("BYTES must be <= 125 and CONNS in 1..=60000".into());
     }
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-
     // The frame every connection sends: FIN|text, MASK|len, key, masked payload.
     let payload: Vec<u8> = (0..bytes).map(|i| b'a' + (i % 26) as u8).collect();
     let mask = [0x37u8, 0xfa, 0x21, 0x3d];
@@ -72,28 +155,8 @@ fn main() {
     let mut expect = vec![0x81, bytes as u8];
     expect.extend_from_slice(&payload);
 
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-
     let mut poll = Poll::new().unwrap_or_else(|e| die(format!("poll: {e}")));
-    let mut list: Vec<Conn> = Vec::with_capacity(conns);
-    // Connect in blocking mode (simple, bounded), then switch to mio.
-    for i in 0..conns {
-        let s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-            .unwrap_or_else(|e| die(format!("connect #{i}: {e}")));
-        s.set_nodelay(true).ok();
-        s.set_nonblocking(true).unwrap();
-        let mut sock = TcpStream::from_std(s);
-        poll.registry()
-            .register(&mut sock, Token(i), Interest::READABLE)
-            .unwrap_or_else(|e| die(format!("register: {e}")));
-        let mut c = Conn { sock, handshaken: false, buf: vec![0; 4096], len: 0, sent_at: Instant::now(), out_off: 0, rounds: 0 };
-        // The request is small; a fresh socket's send buffer always takes it.
-        c.sock.write_all(request.as_bytes()).unwrap_or_else(|e| die(format!("handshake write: {e}")));
-        list.push(c);
-    }
+    let mut list = connect_all(&poll, port, conns, 4096);
 
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(warmup);
@@ -134,29 +197,14 @@ fn main() {
             if !ev.is_readable() && !ev.is_read_closed() {
                 continue;
             }
-            loop {
-                if c.len == c.buf.len() {
-                    die(format!("#{i}: unexpected data"));
-                }
-                match c.sock.read(&mut c.buf[c.len..]) {
-                    Ok(0) => die(format!("#{i}: server closed the connection")),
-                    Ok(n) => c.len += n,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    Err(e) => die(format!("read #{i}: {e}")),
-                }
+            if read_some(c, i) {
+                die(format!("#{i}: unexpected data"));
             }
             let mut send = false;
             if !c.handshaken {
-                let Some(end_hdr) = c.buf[..c.len].windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                let head = String::from_utf8_lossy(&c.buf[..end_hdr]).to_ascii_lowercase();
-                if !head.starts_with("http/1.1 101") || !head.contains(&ACCEPT.to_ascii_lowercase()) {
-                    die(format!("#{i}: bad handshake response: {head}"));
+                if !c.take_handshake(i) {
+                    continue;
                 }
-                let rest = end_hdr + 4;
-                c.buf.copy_within(rest..c.len, 0);
-                c.len -= rest;
-                c.handshaken = true;
                 handshaken += 1;
                 send = true;
             } else if c.len >= expect.len() {
@@ -220,14 +268,7 @@ fn main() {
     }
     lat_ns.sort_unstable();
     let pct = |p: f64| lat_ns[((n as f64 * p) as usize).min(n - 1)] as f64 / 1000.0;
-    // Our own CPU time, so that a caller can tell what else ran meanwhile.
-    let cpu_ms = {
-        let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        let f: Vec<&str> = t.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        let ticks: u64 = f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-            + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        ticks * 10 // USER_HZ is 100 on Linux
-    };
+    let cpu_ms = cpu_ms();
     println!(
         "conns={conns} secs={secs} rtt={n} rps={:.0} p50_us={:.1} p99_us={:.1} p999_us={:.1} max_us={:.1} cpu_ms={cpu_ms}",
         n as f64 / elapsed,
