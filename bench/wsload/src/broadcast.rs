@@ -2,8 +2,11 @@
 //! (defaults 100, 10, 2, 32, 16, 0).
 //!
 //! Opens CONNS connections to a relay on 127.0.0.1:PORT that sends every
-//! message it receives to every client, the sender included. Connection 0
-//! sends binary messages of BYTES bytes (16..=125): a sequence number, the
+//! message it receives to every client, the sender included. A client may
+//! see its upgrade answer before the relay counts it among the receivers,
+//! so connection 0 first sends a text probe (`join`, again every 50 ms)
+//! until every connection has received one; receivers skip probes. Then
+//! connection 0 sends binary messages of BYTES bytes (16..=125): a sequence number, the
 //! send time and filler derived from the sequence number, keeping WINDOW
 //! messages in flight (a message is complete when every connection has
 //! received it). A delivery is one message received by one connection:
@@ -23,6 +26,15 @@ use std::io::{ErrorKind, Write};
 use std::time::{Duration, Instant};
 
 const MASK: [u8; 4] = [0x5c, 0x13, 0xa7, 0x42];
+const PROBE: &[u8] = b"join";
+const PROBE_EVERY: Duration = Duration::from_millis(50);
+
+/// Appends a masked client frame (FIN, `opcode`) carrying `payload` to `out`.
+fn client_frame(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&[0x80 | opcode, 0x80 | payload.len() as u8]);
+    out.extend_from_slice(&MASK);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+}
 
 /// The payload of message `seq` sent at `sent_ns`: sequence number, send
 /// time (both little-endian), then filler that depends on `seq`.
@@ -96,7 +108,6 @@ pub fn main() {
     if !(16..=125).contains(&bytes) || conns == 0 || conns > 60000 || !(1..=4096).contains(&window) {
         die("BYTES must be in 16..=125, CONNS in 1..=60000 and WINDOW in 1..=4096".into());
     }
-    let frame_len = 2 + bytes;
 
     let mut poll = Poll::new().unwrap_or_else(|e| die(format!("poll: {e}")));
     let mut list: Vec<Conn> = connect_all(&poll, port, conns, 16 * 1024);
@@ -111,6 +122,10 @@ pub fn main() {
     let handshake_by = start + Duration::from_secs(10);
     let mut events = Events::with_capacity(1024);
     let mut handshaken = 0usize;
+    // Connections that have received a probe, so are among the receivers.
+    let mut joined = vec![false; conns];
+    let mut joined_count = 0usize;
+    let mut probed_at: Option<Instant> = None;
 
     // Messages: `sent` sent so far, `oldest` the first not yet complete;
     // ring slot seq % window holds its send time and how many connections
@@ -135,11 +150,17 @@ pub fn main() {
         if now >= end {
             break;
         }
-        if handshaken < conns && now > handshake_by {
-            die(format!("only {handshaken}/{conns} handshakes completed"));
+        if joined_count < conns && now > handshake_by {
+            die(format!("only {handshaken}/{conns} handshakes completed, {joined_count} probes received"));
         }
-        // Keep the window full once every connection is upgraded.
-        if handshaken == conns {
+        // Probe until every connection is a receiver.
+        if handshaken == conns && joined_count < conns && probed_at.is_none_or(|t| now >= t + PROBE_EVERY) {
+            probed_at = Some(now);
+            client_frame(0x1, PROBE, &mut out);
+            flush(&mut list[0], &mut out, &mut out_off);
+        }
+        // Then keep the window full.
+        if joined_count == conns {
             let limit = if messages > 0 { messages } else { u64::MAX };
             while sent - oldest < window as u64 && sent < limit {
                 let slot = (sent % window as u64) as usize;
@@ -147,14 +168,13 @@ pub fn main() {
                 sent_ns[slot] = ns;
                 missing[slot] = conns;
                 payload(sent, ns, bytes, &mut body);
-                out.extend_from_slice(&[0x82, 0x80 | bytes as u8]);
-                out.extend_from_slice(&MASK);
-                out.extend(body.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+                client_frame(0x2, &body, &mut out);
                 sent += 1;
             }
             flush(&mut list[0], &mut out, &mut out_off);
         }
-        poll.poll(&mut events, Some(Duration::from_millis(100)))
+        let wait = if joined_count < conns { PROBE_EVERY } else { Duration::from_millis(100) };
+        poll.poll(&mut events, Some(wait))
             .unwrap_or_else(|e| die(format!("poll: {e}")));
         for ev in events.iter() {
             let i = ev.token().0;
@@ -176,12 +196,20 @@ pub fn main() {
                         break;
                     }
                 }
-                // Every whole frame in the buffer is one delivery.
+                // Every whole binary frame in the buffer is one delivery.
                 let mut at = 0;
-                while c.len - at >= frame_len {
-                    let f = &c.buf[at..at + frame_len];
+                while c.len - at >= 2 && c.len - at >= 2 + (c.buf[at + 1] & 0x7f) as usize {
+                    let f = &c.buf[at..at + 2 + (c.buf[at + 1] & 0x7f) as usize];
+                    at += f.len();
+                    if f[0] == 0x81 && &f[2..] == PROBE {
+                        if !joined[i] {
+                            joined[i] = true;
+                            joined_count += 1;
+                        }
+                        continue;
+                    }
                     let seq = next_seq[i];
-                    if f[0] != 0x82 || f[1] as usize != bytes || seq >= sent || seq < oldest {
+                    if f[0] != 0x82 || f.len() != 2 + bytes || seq >= sent || seq < oldest {
                         die(format!("#{i}: unexpected frame for message {seq}: {f:?}"));
                     }
                     let slot = (seq % window as u64) as usize;
@@ -189,14 +217,12 @@ pub fn main() {
                     if f[2..] != expect[..] {
                         die(format!("#{i}: message {seq} arrived altered: {f:?}"));
                     }
-                    let now = Instant::now();
-                    if now >= measure_from || messages > 0 {
+                    if messages > 0 || Instant::now() >= measure_from {
                         hist.record(start.elapsed().as_nanos() as u64 - sent_ns[slot]);
                         deliveries += 1;
                     }
                     next_seq[i] = seq + 1;
                     missing[slot] -= 1;
-                    at += frame_len;
                 }
                 c.buf.copy_within(at..c.len, 0);
                 c.len -= at;
@@ -216,6 +242,9 @@ pub fn main() {
     }
     if handshaken < conns {
         die(format!("only {handshaken}/{conns} handshakes completed"));
+    }
+    if joined_count < conns {
+        die(format!("only {joined_count}/{conns} connections received a probe"));
     }
     if messages > 0 && oldest < messages {
         die(format!("{oldest}/{messages} messages complete in {secs} s"));
