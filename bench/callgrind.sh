@@ -28,7 +28,11 @@
 # (127.0.0.1:3000), may-hello (:3001) and actix-hello (:3002); then
 # WebSocket echo round trips (bench/wsload with a fixed count: CONNECTIONS
 # connections, N/CONNECTIONS and 2N/CONNECTIONS round trips each, 32-byte
-# text frames) for examples/wsecho (:9001) against tokio-ws-echo (:9002).
+# text frames) for examples/wsecho (:9001) against tokio-ws-echo (:9002),
+# and broadcast deliveries (bench/wsload broadcast with a fixed count:
+# N/CONNECTIONS and 2N/CONNECTIONS messages of 32 bytes, 16 in flight, each
+# relayed to all CONNECTIONS clients; "per request" is then per delivery)
+# for examples/broadcast (:9004) against tokio-ws-broadcast (:9005).
 # Every server runs with its default thread count (ours: twice the CPUs;
 # the peers: 2 workers).
 #
@@ -49,7 +53,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 peers=${PEERS:-}
 examples=(--example helloworld)
-[[ -z $peers ]] || examples+=(--example wsecho)
+[[ -z $peers ]] || examples+=(--example wsecho --example broadcast)
 cargo build --release "${examples[@]}" >&2
 (cd bench/httpload && cargo build --release >&2)
 ours=${CARGO_TARGET_DIR:-$root/target}/release/examples
@@ -88,6 +92,9 @@ http_load() {
 }
 ws_load() { # each connection: REQUESTS/CONNECTIONS round trips, bound 600 s
     timeout 660 "$wsload" "$port" "$conns" 600 0 32 $(($1 / conns)) >/dev/null
+}
+bc_load() { # REQUESTS deliveries: REQUESTS/CONNECTIONS messages, each to all CONNECTIONS
+    timeout 660 "$wsload" broadcast "$port" "$conns" 600 0 32 16 $(($1 / conns)) >/dev/null
 }
 
 # count REQUESTS LOAD: instructions of one run of "${server[@]}" on $port
@@ -142,3 +149,5 @@ http may_minihttp 3001 "$peer/may-hello"
 http actix-web 3002 "$peer/actix-hello"
 row ours ws-echo 1 ws_load 9001 "$ours/wsecho" 9001
 row tokio-tungst. ws-echo 1 ws_load 9002 "$peer/tokio-ws-echo" 9002
+row ours broadcast 1 bc_load 9004 "$ours/broadcast" 9004
+row tokio-tungst. broadcast 1 bc_load 9005 "$peer/tokio-ws-broadcast" 9005
