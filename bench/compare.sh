@@ -32,7 +32,8 @@
 #   cpu_us    server CPU per request / round trip / delivery: the delta of
 #             utime+stime (all threads, /proc/PID/stat, in clock ticks)
 #             over the measured run, in µs, divided by the count measured
-#   p99_us    99th percentile latency (wrk's; wsload's send-to-receive)
+#   p99_us    99th percentile latency (wrk's; wsload's send-to-receive);
+#             "-" where wrk printed 0.00us (it does at times when pipelining)
 #   load1     the 1-minute load average before the row: well above 2 means
 #             other work competed for the 2 CPUs, and the row is suspect
 #   notes     wrk's socket errors and non-2xx answers, if any
@@ -146,8 +147,9 @@ wrk_row() {
     count=$(awk '/requests in/ { print $1 }' "$out")
     rate=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
     # wrk prints "99%  1.23ms" (us, ms or s).
+    # Under pipelining wrk sometimes prints 0.00us there: shown as "-".
     p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-        print v * (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1) }' "$out")
+        v *= (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1); print (v > 0 ? v : "-") }' "$out")
     notes=$(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ' | paste -sd';' - || true)
     ticks=$((t1 - t0))
 }
@@ -192,8 +194,8 @@ row() {
     pid=
     awk -v r="$round" -v c="$case" -v s="$server" -v rate="$rate" -v n="$count" -v d="$ticks" \
         -v k="$tck" -v p="$p99" -v l="$load1" -v e="${notes:-}" 'BEGIN {
-        printf "%-5s %-14s %-13s %10.0f %10.2f %10.0f %5.2f  %s\n",
-            r, c, s, rate, (n > 0 ? d * 1e6 / k / n : 0), p, l, e }' | tee -a "$logs/rows"
+        printf "%-5s %-14s %-13s %10.0f %10.2f %10s %5.2f  %s\n",
+            r, c, s, rate, (n > 0 ? d * 1e6 / k / n : 0), (p == "-" ? p : sprintf("%.0f", p)), l, e }' | tee -a "$logs/rows"
 }
 
 echo "# $(date -u +%FT%TZ)  $(nproc) CPUs  CLK_TCK=$tck  ${secs} s measured after ${warm} s warm-up, $rounds round(s)  logs: $logs"
@@ -214,8 +216,10 @@ echo
 echo "Medians of $rounds round(s), ${secs} s each:"
 echo
 awk '
-function med(list,   a, k, i, j, t) {
-    k = split(list, a, " ")
+function med(list,   a, b, k, m, i, j, t) {
+    m = split(list, b, " ")
+    for (i = 1; i <= m; i++) if (b[i] != "-") a[++k] = b[i]
+    if (!k) return "-"
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 }
@@ -246,12 +250,12 @@ END {
             } else if (c == "ws-echo-64") {
                 tg = "rate ≥ 1.3×"; ok = verdict(R[o] >= 1.3 * R[k])
             } else if (c == "ws-echo-1000") {
-                tg = "rate ≥ 1.5×, ours p99 ≤ 20 ms"; ok = verdict(R[o] >= 1.5 * R[k] && P[o] <= 20000)
+                tg = "rate ≥ 1.5×, ours p99 ≤ 20 ms"; ok = verdict(R[o] >= 1.5 * R[k] && P[o] != "-" && P[o] + 0 <= 20000)
             } else if (c ~ /^broadcast/) {
                 tg = "CPU ≤ 0.8×"; ok = verdict(C[o] <= 0.8 * C[k])
             }
         }
-        printf "| %s | %s | %.0f | %.2f | %.0f | %s | %s | %s | %s |\n", c, s, R[k], C[k], P[k], rr, cr, tg, ok
+        printf "| %s | %s | %.0f | %.2f | %s | %s | %s | %s | %s |\n", c, s, R[k], C[k], (P[k] == "-" ? "-" : sprintf("%.0f", P[k])), rr, cr, tg, ok
     }
 }' "$logs/rows"
 
