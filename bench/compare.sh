@@ -96,8 +96,11 @@ done
 
 tck=$(getconf CLK_TCK)
 logs=$(mktemp -d -t gs-compare.XXXXXX)
-pid=
-cleanup() { [[ -z $pid ]] || stop "$pid"; }
+pid= loadpid=
+cleanup() {
+    [[ -z $loadpid ]] || stop "$loadpid"
+    [[ -z $pid ]] || stop "$pid"
+}
 trap cleanup EXIT
 
 stop() { # PID: SIGTERM, then SIGKILL after 10 s
@@ -159,11 +162,14 @@ wrk_row() {
 ws_row() {
     local out=$logs/$round.$case.$server.wsload
     timeout $((secs + warm + 60)) taskset -c 1 "$wsload" "$@" >"$out" 2>&1 &
-    local load=$! t0 t1
+    loadpid=$!
+    local t0 t1 rc=0
     sleep "$warm"
     t0=$(cpu_ticks "$pid")
-    wait "$load" || { echo "$server $case: wsload failed:" >&2; cat "$out" >&2; exit 1; }
+    wait "$loadpid" || rc=$?
     t1=$(cpu_ticks "$pid")
+    loadpid=
+    ((rc == 0)) || { echo "$server $case: wsload failed:" >&2; cat "$out" >&2; exit 1; }
     local line
     line=$(tail -n 1 "$out")
     field() { sed -nE "s/.*[ ^]$1=([0-9.]+).*/\1/p" <<<" $line"; }
