@@ -123,12 +123,21 @@ cpu_ticks() { # utime + stime of all threads of PID
 
 start() { # SERVER: starts it on CPU 0 as $pid; returns once its port accepts
     local s=$1 i
+    # Measuring some other program on the port would prove nothing.
+    if listening "${port[$s]}"; then
+        echo "port ${port[$s]} ($s) is taken; stop what listens there first" >&2
+        exit 1
+    fi
     # shellcheck disable=SC2086 # cmd holds a path and arguments without spaces
     RUST_LOG=warn taskset -c 0 ${cmd[$s]} >"$logs/$s.$round.$case.log" 2>&1 &
     pid=$!
     for ((i = 0; i < 100; i++)); do
-        listening "${port[$s]}" && return 0
         kill -0 "$pid" 2>/dev/null || break
+        if listening "${port[$s]}"; then
+            sleep 0.2 # a server that failed to bind exits at once
+            kill -0 "$pid" 2>/dev/null && return 0
+            break
+        fi
         sleep 0.1
     done
     echo "$s did not start:" >&2
