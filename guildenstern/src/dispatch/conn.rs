@@ -80,13 +80,16 @@ impl DeadlineKind {
 }
 
 /// Scheduling states of a connection: the portable dispatcher's queue
-/// (see `portable.rs`); the epoll dispatcher uses IDLE, BUSY and
-/// BUSY_AGAIN to mark the worker serving it (see `epoll.rs`).
+/// (see `portable.rs`); the epoll dispatcher uses IDLE, BUSY, BUSY_AGAIN
+/// and MUTED to mark the worker serving it (see `epoll.rs`).
 pub(crate) mod sched {
     pub(crate) const IDLE: u8 = 0;
     pub(crate) const QUEUED: u8 = 1;
     pub(crate) const BUSY: u8 = 2;
     pub(crate) const BUSY_AGAIN: u8 = 3;
+    /// BUSY_AGAIN, and its events are off until the worker serving it is done.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) const MUTED: u8 = 4;
 }
 
 /// A connection: the socket, the protocol's state (locked by the one worker

@@ -133,8 +133,10 @@ impl EpollBackend {
     /// Serves `conn` unless another worker does (which then serves it
     /// again), as long as events for it come meanwhile.
     fn serve<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) {
-        if !claim(conn) {
-            return;
+        match claim(conn) {
+            Claim::Serve => {}
+            Claim::Busy => return,
+            Claim::Mute => return self.mute(conn),
         }
         loop {
             let again = match core.serve_ready(conn) {
@@ -145,8 +147,7 @@ impl EpollBackend {
                 // to write, it reads nothing: the end stays noted.)
                 Next::Readable => conn.hangup.swap(false, Ordering::SeqCst),
                 Next::Writable => {
-                    if !conn.watching_writable.swap(true, Ordering::SeqCst)
-                        && !self.watch_any(core, conn)
+                    if !conn.watching_writable.load(Ordering::SeqCst) && !self.watch_any(core, conn)
                     {
                         return;
                     }
@@ -155,7 +156,6 @@ impl EpollBackend {
                 // Input may be left, and its edge came already: re-raised,
                 // behind the connections that are ready.
                 Next::Again => {
-                    conn.watching_writable.store(true, Ordering::SeqCst);
                     if !self.watch_any(core, conn) {
                         return;
                     }
@@ -165,8 +165,9 @@ impl EpollBackend {
             if again {
                 continue;
             }
-            // An event that came while it was served left BUSY_AGAIN: its
-            // bytes may have come after the last read, so serve it again.
+            // An event that came while it was served left BUSY_AGAIN (or
+            // MUTED): its bytes may have come after the last read, so
+            // serve it again.
             if conn
                 .sched
                 .compare_exchange(sched::BUSY, sched::IDLE, Ordering::SeqCst, Ordering::SeqCst)
@@ -174,13 +175,45 @@ impl EpollBackend {
             {
                 return;
             }
-            conn.sched.store(sched::BUSY, Ordering::SeqCst);
+            if conn.sched.swap(sched::BUSY, Ordering::SeqCst) == sched::MUTED
+                && !self.watch_any(core, conn)
+            {
+                return;
+            }
+        }
+    }
+
+    /// A second event came for `conn` while one worker serves it (a
+    /// handler reading a streamed body, say: every segment raises an
+    /// edge): its events are turned off until that worker is done, rather
+    /// than wake an idle worker per segment for nothing.
+    fn mute<S>(&self, conn: &ConnRef<S>) {
+        let fd = conn.stream.as_raw_fd();
+        let _ = self.ep.modify(fd, Mode::Muted, conn.id.as_u64());
+        // Off first, then noted: the worker that finds the note turns them
+        // on again. If it let the connection go first (or took the
+        // connection up again), they are turned on here.
+        if conn
+            .sched
+            .compare_exchange(
+                sched::BUSY_AGAIN,
+                sched::MUTED,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_err()
+        {
+            conn.watching_writable.store(true, Ordering::SeqCst);
+            let _ = self.ep.modify(fd, Mode::EdgeAny, conn.id.as_u64());
         }
     }
 
     /// Watches `conn` for readable and writable (the kernel raises an event
     /// at once if it is either); false when that failed and it was closed.
+    /// Every change of interest but the mute asks for both: one that came
+    /// late must not drop writable from a connection that waits to write.
     fn watch_any<P: Protocol>(&self, core: &Arc<Core<P>>, conn: &ConnRef<P::State>) -> bool {
+        conn.watching_writable.store(true, Ordering::SeqCst);
         match self
             .ep
             .modify(conn.stream.as_raw_fd(), Mode::EdgeAny, conn.id.as_u64())
@@ -215,9 +248,8 @@ impl EpollBackend {
                     // takes it finds the output (queued before this); one
                     // that serves it meanwhile marks it BUSY_AGAIN (`claim`).
                     conn.watching_writable.store(true, Ordering::SeqCst);
-                    let _ =
-                        self.ep
-                            .modify(conn.stream.as_raw_fd(), Mode::EdgeAny, conn.id.as_u64());
+                    let fd = conn.stream.as_raw_fd();
+                    let _ = self.ep.modify(fd, Mode::EdgeAny, conn.id.as_u64());
                     return;
                 }
                 sched::BUSY => {
@@ -240,22 +272,37 @@ impl EpollBackend {
     }
 }
 
-/// Marks `conn` as served by the calling worker; false when another worker
-/// serves it (then told to serve it again when done).
-fn claim<S>(conn: &ConnRef<S>) -> bool {
+/// What an event does with its connection.
+enum Claim {
+    /// The connection was idle: serve it.
+    Serve,
+    /// Another worker serves it, and now serves it again when done.
+    Busy,
+    /// Another worker serves it, and was told already: mute its events.
+    Mute,
+}
+
+/// Marks `conn` as served by the calling worker, or tells the worker
+/// serving it to serve it again when done.
+fn claim<S>(conn: &ConnRef<S>) -> Claim {
     loop {
-        let cur = conn.sched.load(Ordering::SeqCst);
-        let next = if cur == sched::IDLE {
-            sched::BUSY
+        let (next, claim) = match conn.sched.load(Ordering::SeqCst) {
+            sched::IDLE => (sched::BUSY, Claim::Serve),
+            sched::BUSY => (sched::BUSY_AGAIN, Claim::Busy),
+            sched::BUSY_AGAIN => return Claim::Mute,
+            _ => return Claim::Busy,
+        };
+        let cur = if next == sched::BUSY {
+            sched::IDLE
         } else {
-            sched::BUSY_AGAIN
+            sched::BUSY
         };
         if conn
             .sched
             .compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            return cur == sched::IDLE;
+            return claim;
         }
     }
 }

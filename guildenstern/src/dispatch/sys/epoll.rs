@@ -23,6 +23,9 @@ pub(crate) enum Mode {
     /// that had to wait to write once, or yielded). Idle, it raises none:
     /// the kernel signals room only to a socket whose writer found it full.
     EdgeAny,
+    /// Nothing but a hang-up or an error (always reported), edge-triggered:
+    /// a connection whose events are off while a worker serves it.
+    Muted,
     /// Readable, level-triggered, never disabled (the shutdown waker).
     Level,
 }
@@ -33,6 +36,7 @@ impl Mode {
             Mode::Once => libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT,
             Mode::Edge => libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET,
             Mode::EdgeAny => libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET,
+            Mode::Muted => libc::EPOLLET,
             Mode::Level => libc::EPOLLIN,
         };
         bits as u32
