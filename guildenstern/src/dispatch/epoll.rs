@@ -18,6 +18,10 @@
 //!   too (from then on the kernel signals room only after a write found the
 //!   socket full, so an idle connection costs no events), and so is one
 //!   whose output another thread queued ([`EpollBackend::want_writable`]);
+//! - a second event for a connection while one worker serves it (every
+//!   segment of a body its handler streams raises one) turns its events
+//!   off until that worker is done (MUTED), which turns them on again:
+//!   two calls, instead of an idle worker woken per segment for nothing;
 //! - the listener stays one-shot, re-armed after accepting.
 //!
 //! The peer's end may come with the last bytes, as one edge, and a read
