@@ -231,7 +231,7 @@ fn a_connection_that_sends_while_its_handler_runs_is_served_on(d: Dispatcher) {
                     }
                 }
             }
-            reply(&total.to_string());
+            reply(total.to_string());
         })
         .content(Content::Streaming)
         .dispatcher(d)
