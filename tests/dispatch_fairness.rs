@@ -10,7 +10,10 @@
 //! read budget from those natural pauses.)
 //!
 //! A worker whose handler blocks holds no other ready connection: a request
-//! that became ready meanwhile is served by an idle worker.
+//! that became ready meanwhile is served by an idle worker. A connection
+//! whose client sends while its handler runs (each segment a readiness
+//! event, which the epoll dispatcher mutes until the handler is done) is
+//! served on afterwards.
 
 #[macro_use]
 mod support;
@@ -27,6 +30,7 @@ use support::{exchange, get, wait_until, Client, TestServer};
 on_both_dispatchers!(
     a_client_sending_without_pause_does_not_starve_the_others,
     a_blocked_handler_holds_no_other_ready_connection,
+    a_connection_that_sends_while_its_handler_runs_is_served_on,
 );
 
 /// Some tens of microseconds of computing (a handler with work to do).
@@ -201,5 +205,60 @@ fn a_blocked_handler_holds_no_other_ready_connection(d: Dispatcher) {
     );
     for c in &mut holds {
         assert_eq!(c.read_reply().expect("an answer").text(), "held");
+    }
+}
+
+/// A handler reads a streamed body of 4 MiB that its client writes in
+/// 16 KiB pieces: with idle workers, the segments arriving while it runs
+/// raise many events for a connection being served (the epoll dispatcher
+/// turns its events off after the second, until the handler is done). The
+/// requests the client sends afterwards, each after the answer before it,
+/// are served: the connection's events are on again.
+fn a_connection_that_sends_while_its_handler_runs_is_served_on(d: Dispatcher) {
+    const BODY: usize = 4 << 20;
+    const PIECE: usize = 16 * 1024;
+    let srv = TestServer::start(
+        HttpServer::new(|| {
+            let mut piece = [0u8; PIECE];
+            let mut total = 0;
+            loop {
+                match read_body(&mut piece) {
+                    Ok(0) => break,
+                    Ok(n) => total += n,
+                    Err(_) => {
+                        reply_code(400);
+                        return;
+                    }
+                }
+            }
+            reply(total.to_string());
+        })
+        .content(Content::Streaming)
+        .dispatcher(d)
+        .threads(4),
+    );
+    let mut c = srv.connect();
+    c.send(format!(
+        "POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: {BODY}\r\n\r\n"
+    ));
+    let mut w = c.stream().try_clone().unwrap();
+    let sender = thread::spawn(move || {
+        let piece = [b'x'; PIECE];
+        for _ in 0..BODY / PIECE {
+            w.write_all(&piece)?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let r = c.read_reply().expect("the upload is answered");
+    sender.join().unwrap().expect("the body was sent");
+    assert_eq!(r.text(), BODY.to_string());
+    for i in 0..3 {
+        c.send(get("/"));
+        let r = c.read_reply();
+        assert_eq!(
+            r.map(|r| r.text()).as_deref(),
+            Some("0"),
+            "request {i} after the upload"
+        );
     }
 }

@@ -10,7 +10,7 @@ mod dispatch_util;
 
 use dispatch_util::{status_of, until_closed, Closes, LIMIT};
 use guildenstern::prelude::*;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use support::{
 on_both_dispatchers!(
     request_then_half_close_is_answered_and_closed,
     pipelined_requests_then_half_close_are_answered_and_closed,
+    a_parked_connection_s_last_request_and_half_close_are_answered_and_closed,
     a_refused_client_still_sending_reads_the_refusal,
     a_timed_out_client_still_sending_reads_the_408,
     a_client_that_never_stops_sending_is_cut_off_as_abuse,
@@ -39,6 +40,17 @@ struct Held {
 }
 
 fn start_held(d: Dispatcher, configure: impl FnOnce(HttpServer) -> HttpServer) -> Held {
+    start_holdable(d, configure).hold()
+}
+
+/// A server whose only worker can be held in a `/hold` handler.
+struct Holdable {
+    srv: TestServer,
+    entered: Arc<AtomicBool>,
+    release: Arc<AtomicBool>,
+}
+
+fn start_holdable(d: Dispatcher, configure: impl FnOnce(HttpServer) -> HttpServer) -> Holdable {
     let entered = Arc::new(AtomicBool::new(false));
     let release = Arc::new(AtomicBool::new(false));
     let (e, r) = (entered.clone(), release.clone());
@@ -53,33 +65,62 @@ fn start_held(d: Dispatcher, configure: impl FnOnce(HttpServer) -> HttpServer) -
         .dispatcher(d)
         .threads(1),
     ));
-    let mut holder = srv.connect();
-    holder.send(get("/hold"));
-    assert!(wait_until(LIMIT, || entered.load(Ordering::SeqCst)));
-    Held {
+    Holdable {
         srv,
-        holder,
+        entered,
         release,
+    }
+}
+
+impl Holdable {
+    /// Holds the only worker (from another connection) until released.
+    fn hold(self) -> Held {
+        let Holdable {
+            srv,
+            entered,
+            release,
+        } = self;
+        let mut holder = srv.connect();
+        holder.send(get("/hold"));
+        assert!(wait_until(LIMIT, || entered.load(Ordering::SeqCst)));
+        Held {
+            srv,
+            holder,
+            release,
+        }
     }
 }
 
 /// Sends `requests` GETs and the FIN while the server's only worker is
 /// held in a handler on another connection, so that the bytes and the end
 /// are both queued before the server reads any of them; then expects every
-/// answer and the server's close well before the idle timeout.
-fn check(d: Dispatcher, requests: usize) {
+/// answer and the server's close well before the idle timeout. With
+/// `served_first`, the connection was served a request and parked before
+/// (a keep-alive connection's next edge, not the first look at a new one).
+fn check(d: Dispatcher, requests: usize, served_first: bool) {
     let closes = Closes::default();
-    let Held {
-        srv,
-        mut holder,
-        release,
-    } = start_held(d, |b| {
+    let holdable = start_holdable(d, |b| {
         b.idle_timeout(Duration::from_secs(60))
             .header_timeout(Duration::from_secs(60))
             .on_close(closes.hook())
     });
+    let mut s = connect_with_deadline(holdable.srv.addr, PROMPT);
+    if served_first {
+        s.write_all(get("/").as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.ends_with(b"hello") {
+            let n = s.read(&mut buf).expect("the first answer");
+            assert!(n > 0, "closed after the first request");
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    let Held {
+        srv: _srv,
+        mut holder,
+        release,
+    } = holdable.hold();
 
-    let mut s = connect_with_deadline(srv.addr, PROMPT);
     s.write_all(get("/").repeat(requests).as_bytes()).unwrap();
     s.shutdown(Shutdown::Write).unwrap();
     let started = Instant::now();
@@ -99,11 +140,15 @@ fn check(d: Dispatcher, requests: usize) {
 }
 
 fn request_then_half_close_is_answered_and_closed(d: Dispatcher) {
-    check(d, 1);
+    check(d, 1, false);
 }
 
 fn pipelined_requests_then_half_close_are_answered_and_closed(d: Dispatcher) {
-    check(d, 3);
+    check(d, 3, false);
+}
+
+fn a_parked_connection_s_last_request_and_half_close_are_answered_and_closed(d: Dispatcher) {
+    check(d, 1, true);
 }
 
 /// A client refused at its request head (this server takes no bodies) that

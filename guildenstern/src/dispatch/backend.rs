@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// The readiness backend of one server.
 pub(crate) enum Backend {
-    /// Workers share one epoll instance (connections one-shot, re-armed).
+    /// Workers share one epoll instance (connections edge-triggered).
     #[cfg(target_os = "linux")]
     Epoll(super::epoll::EpollBackend),
     /// A mio poller thread feeds a queue of ready connections.

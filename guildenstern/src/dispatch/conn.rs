@@ -80,13 +80,16 @@ impl DeadlineKind {
 }
 
 /// Scheduling states of a connection: the portable dispatcher's queue
-/// (see `portable.rs`); the epoll dispatcher uses BUSY and BUSY_AGAIN to
-/// mark the worker serving it (see `epoll.rs`).
+/// (see `portable.rs`); the epoll dispatcher uses IDLE, BUSY, BUSY_AGAIN
+/// and MUTED to mark the worker serving it (see `epoll.rs`).
 pub(crate) mod sched {
     pub(crate) const IDLE: u8 = 0;
     pub(crate) const QUEUED: u8 = 1;
     pub(crate) const BUSY: u8 = 2;
     pub(crate) const BUSY_AGAIN: u8 = 3;
+    /// BUSY_AGAIN, and its events are off until the worker serving it is done.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) const MUTED: u8 = 4;
 }
 
 /// A connection: the socket, the protocol's state (locked by the one worker
@@ -117,9 +120,9 @@ pub(crate) struct Conn<S> {
     /// bytes does not report it: the worker serving the connection takes
     /// this flag and serves once more, so that a read sees the end.
     pub(crate) hangup: AtomicBool,
-    /// The portable dispatcher watches it for writable too (from the first
-    /// time its output had to wait on; mio is edge-triggered, so this costs
-    /// no events while the socket has room).
+    /// The dispatcher watches it for writable too (from the first time its
+    /// output had to wait on; edge-triggered, so this costs no events while
+    /// the socket has room).
     pub(crate) watching_writable: AtomicBool,
     /// Bits a protocol keeps per connection where any thread can see them.
     pub(crate) flags: AtomicU8,

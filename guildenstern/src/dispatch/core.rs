@@ -530,8 +530,8 @@ impl<P: Protocol> Core<P> {
             // `LINGER_BYTES` abuse, and its close a reset).
             Flow::Linger(..) if self.stopping() => Next::Readable,
             Flow::Linger(..) => {
-                // Drain what is already queued now (the portable dispatcher
-                // is edge-triggered: those bytes raise no new event).
+                // Drain what is already queued now (both dispatchers are
+                // edge-triggered: those bytes raise no new event).
                 self.serve_ready(conn)
             }
         }

@@ -13,8 +13,8 @@
 //!
 //! Two dispatchers deliver readiness to workers:
 //! - [`Dispatcher::Epoll`] (Linux): every worker blocks on one shared epoll
-//!   instance (connections one-shot, re-armed after each event), so the
-//!   kernel picks the worker;
+//!   instance (connections edge-triggered, registered once), so the kernel
+//!   picks the worker;
 //! - [`Dispatcher::Portable`] (any mio platform): one poller thread hands ready
 //!   connections to a pool of workers through a queue.
 
@@ -64,7 +64,7 @@ pub(crate) const READS_PER_WAKEUP: usize = 16;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Dispatcher {
     /// Workers wait on one shared epoll instance, connections registered
-    /// one-shot and re-armed after each event (Linux only; the default there).
+    /// once, edge-triggered (Linux only; the default there).
     #[cfg_attr(target_os = "linux", default)]
     Epoll,
     /// A poller thread (mio) queues ready connections for a worker pool;
@@ -117,11 +117,11 @@ pub(crate) trait Protocol: Send + Sync + Sized + 'static {
     /// The socket is readable: make progress, then say what comes next.
     ///
     /// Return [`Flow::Park`] only once a read found the socket drained (it
-    /// returned `WouldBlock`, or fewer bytes than there was room for). The
-    /// epoll dispatcher re-arms a one-shot registration, and the kernel
-    /// re-checks readiness then; the portable dispatcher is edge-triggered
-    /// and serves the connection once more when an event reported the
-    /// peer's end, so an end of stream that came with the last bytes is seen.
+    /// returned `WouldBlock`, or fewer bytes than there was room for): both
+    /// dispatchers are edge-triggered, so only bytes that arrive after that
+    /// read raise the next event. They serve the connection once more when
+    /// an event reported the peer's end, so an end of stream that came with
+    /// the last bytes is seen.
     fn on_ready(&self, io: &Io<'_, Self>, state: &mut Self::State) -> Flow;
 
     /// A deadline passed while the connection was parked. The protocol may

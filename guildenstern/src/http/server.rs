@@ -329,9 +329,10 @@ impl HttpProto {
             }
         }
         // A short read means the socket was drained: a byte that comes
-        // later raises the next event (epoll re-checks readiness when the
-        // connection is re-armed; mio reports the edge), so no second read
-        // is needed.
+        // later raises the next event (both dispatchers watch the edge), so
+        // no second read is needed; an end of stream that came with the
+        // last bytes is read by the one more serve the dispatcher gives a
+        // connection whose event reported it.
         let mut drained = false;
         let mut reads = 0;
         loop {

@@ -2,7 +2,7 @@
 //!
 //! mio's `Poll` is single-threaded; the epoll dispatcher wants many workers
 //! blocked on one instance, so that the kernel hands each readiness event to
-//! exactly one worker (one-shot registrations, re-armed after each event).
+//! exactly one worker (connections edge-triggered, the listener one-shot).
 
 use super::syscall;
 use std::io;
@@ -11,30 +11,41 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 /// Interest in one registered descriptor.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Mode {
-    /// Readable, once: the descriptor is disabled after one event until re-armed.
+    /// Readable, once: the descriptor is disabled after one event until
+    /// re-armed (the listener).
     Once,
-    /// Writable, once: a connection whose output waits for the peer to read.
-    OnceWritable,
-    /// Readable or writable, once: a connection that yielded with work left
-    /// (a socket that can take output raises the event at once, behind the
-    /// events already pending).
-    OnceAny,
+    /// Readable or the peer's end, edge-triggered: an event when bytes (or
+    /// the end) arrive, none while the socket just stays readable (a
+    /// connection that never had to wait to write).
+    Edge,
+    /// Readable, writable or the peer's end, edge-triggered: also an event
+    /// when room frees after a write found the socket full (a connection
+    /// that had to wait to write once, or yielded). Idle, it raises none:
+    /// the kernel signals room only to a socket whose writer found it full.
+    EdgeAny,
+    /// Nothing but a hang-up or an error (always reported), edge-triggered:
+    /// a connection whose events are off while a worker serves it.
+    Muted,
     /// Readable, level-triggered, never disabled (the shutdown waker).
     Level,
 }
 
 impl Mode {
     fn bits(self) -> u32 {
-        match self {
-            Mode::Once => (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
-            Mode::OnceWritable => (libc::EPOLLOUT | libc::EPOLLONESHOT) as u32,
-            Mode::OnceAny => {
-                (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32
-            }
-            Mode::Level => libc::EPOLLIN as u32,
-        }
+        let bits = match self {
+            Mode::Once => libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT,
+            Mode::Edge => libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET,
+            Mode::EdgeAny => libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET,
+            Mode::Muted => libc::EPOLLET,
+            Mode::Level => libc::EPOLLIN,
+        };
+        bits as u32
     }
 }
+
+/// What an event reports besides readiness: the peer's end (it may come
+/// with the last bytes, as one edge), a hang-up or an error.
+const ENDED: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 /// One epoll instance.
 #[derive(Debug)]
@@ -57,9 +68,13 @@ impl Events {
         }
     }
 
-    /// The tokens of the events of the last wait.
-    pub(crate) fn tokens(&self) -> impl Iterator<Item = u64> + '_ {
-        self.buf[..self.len].iter().map(|e| e.u64)
+    /// The events of the last wait: each one's token, and whether it
+    /// reported the peer's end or an error.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, bool)> + '_ {
+        self.buf[..self.len].iter().map(|e| {
+            let (token, bits) = (e.u64, e.events);
+            (token, bits & ENDED != 0)
+        })
     }
 }
 
@@ -88,9 +103,11 @@ impl Epoll {
         self.ctl(libc::EPOLL_CTL_ADD, fd, mode, token)
     }
 
-    /// Re-arms a one-shot registration; the kernel re-checks readiness, so
-    /// bytes that arrived while the descriptor was disabled raise an event.
-    pub(crate) fn rearm(&self, fd: RawFd, mode: Mode, token: u64) -> io::Result<()> {
+    /// Changes the interest in `fd` (and re-arms a one-shot registration).
+    /// The kernel checks readiness at once: a descriptor that is ready for
+    /// the new interest raises an event now, behind those already pending,
+    /// edge-triggered or not.
+    pub(crate) fn modify(&self, fd: RawFd, mode: Mode, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_MOD, fd, mode, token)
     }
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# System calls per request (counted by perf on the syscall tracepoints),
+# the dispatcher's share of the cost that callgrind does not see.
+#
+# Usage: bench/syscalls.sh [N [CONNECTIONS...]]   # default N=19200, 4 and 64
+#
+# Builds examples/helloworld and examples/wsecho (release) and the load
+# generators bench/httpload and bench/wsload, then for each CONNECTIONS
+# starts the server, attaches `perf stat` to every thread of it, drives
+# N keep-alive requests (httpload, one in flight per connection) or N
+# WebSocket echo round trips (wsload, 32-byte text frames), detaches and
+# prints the calls per request: all, and the four that matter (recvfrom,
+# writev or sendto/write, epoll_wait, epoll_ctl). Accepting the
+# connections and the handshakes are counted too (a few per connection).
+# (strace -c gives the same counts for HTTP, but slows the server so much
+# that a WebSocket client's next frame is always there before the server
+# reads again.) Needs perf with access to the syscall tracepoints.
+# The ports used (8080, and 9001 or WS_PORT) must be free; only the PIDs
+# started here are killed.
+set -euo pipefail
+
+n=${1:-19200}
+shift || true
+conns=("$@")
+((${#conns[@]})) || conns=(4 64)
+command -v perf >/dev/null || { echo "perf is not installed" >&2; exit 2; }
+events=raw_syscalls:sys_enter
+for c in recvfrom read writev sendto write epoll_wait epoll_pwait epoll_ctl; do
+    events+=,syscalls:sys_enter_$c
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+cargo build --release --example helloworld --example wsecho >&2
+(cd bench/httpload && cargo build --release >&2)
+(cd bench/wsload && cargo build --release --locked >&2)
+ours=${CARGO_TARGET_DIR:-$root/target}/release/examples
+httpload=$root/bench/httpload/target/release/httpload
+wsload=$root/bench/wsload/target/release/wsload
+
+work=$(mktemp -d -t gs-syscalls.XXXXXX)
+pid= tracer=
+cleanup() {
+    [[ -z $tracer ]] || kill -INT "$tracer" 2>/dev/null || true
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# free PORT: nothing listens there yet (another server would answer the load).
+free() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        echo "port $1 is taken" >&2
+        exit 1
+    fi
+}
+
+wait_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "server did not start" >&2
+    exit 1
+}
+
+# measure NAME CONNS PORT LOAD...: one line.
+measure() {
+    local name=$1 c=$2 port=$3
+    shift 3
+    free "$port"
+    case $name in
+    http) RUST_LOG=warn "$ours/helloworld" >/dev/null 2>&1 & ;;
+    ws) RUST_LOG=warn "$ours/wsecho" "$port" >/dev/null 2>&1 & ;;
+    esac
+    pid=$!
+    wait_port "$port"
+    perf stat -x, -o "$work/counts" -p "$pid" -e "$events" &
+    tracer=$!
+    sleep 1 # perf attaches to every thread first
+    timeout 600 "$@" >/dev/null
+    kill -INT "$tracer"
+    wait "$tracer" || true
+    tracer=
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=
+    awk -F, -v n="$n" -v name="$name" -v c="$c" '
+        NF > 2 { split($3, e, "_enter_?"); k[e[2]] = $1 }
+        END {
+            printf "%-5s c=%-3d all %5.2f  recv %4.2f  write %4.2f  epoll_wait %4.2f  epoll_ctl %4.2f\n",
+                name, c, k[""] / n, (k["recvfrom"] + k["read"]) / n,
+                (k["writev"] + k["sendto"] + k["write"]) / n,
+                (k["epoll_wait"] + k["epoll_pwait"]) / n, k["epoll_ctl"] / n
+        }' "$work/counts"
+}
+
+for c in "${conns[@]}"; do
+    measure http "$c" 8080 "$httpload" 127.0.0.1:8080 "$n" "$c" 1
+done
+ws_port=${WS_PORT:-9001}
+for c in "${conns[@]}"; do
+    measure ws "$c" "$ws_port" "$wsload" "$ws_port" "$c" 600 0 32 $((n / c))
+done
