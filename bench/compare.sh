@@ -36,6 +36,8 @@
 #             "-" where wrk printed 0.00us (it does at times when pipelining)
 #   load1     the 1-minute load average before the row: well above 2 means
 #             other work competed for the 2 CPUs, and the row is suspect
+#   kern%     the kernel's share of that CPU (stime of utime+stime): what
+#             a server's own code cannot remove (syscalls, TCP, wake-ups)
 #   notes     wrk's socket errors and non-2xx answers, if any
 # For wsload rows the CPU is sampled WARM s after wsload starts, so it also
 # covers the few ms wsload spends connecting (both servers alike).
@@ -113,12 +115,21 @@ stop() { # PID: SIGTERM, then SIGKILL after 10 s
     wait "$1" 2>/dev/null || true
 }
 
-cpu_ticks() { # utime + stime of all threads of PID
+cpu_ticks() { # "utime stime" of all threads of PID
     local stat
     stat=$(<"/proc/$1/stat")
     stat=${stat##*) } # fields from 3 (state) on
     read -r -a f <<<"$stat"
-    echo $((f[11] + f[12])) # fields 14 and 15
+    echo "${f[11]} ${f[12]}" # fields 14 and 15
+}
+
+# spent T0 T1: sets ticks (user + kernel) and sys (kernel) between two samples.
+spent() {
+    local u0 s0 u1 s1
+    read -r u0 s0 <<<"$1"
+    read -r u1 s1 <<<"$2"
+    ticks=$((u1 - u0 + s1 - s0))
+    sys=$((s1 - s0))
 }
 
 start() { # SERVER: starts it on CPU 0 as $pid; returns once its port accepts
@@ -163,7 +174,7 @@ wrk_row() {
     p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
         v *= (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1); print (v > 0 ? v : "-") }' "$out")
     notes=$(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ' | paste -sd';' - || true)
-    ticks=$((t1 - t0))
+    spent "$t0" "$t1"
 }
 
 # ws_row WSLOAD-ARGS...: wsload warms up itself; the CPU is sampled from
@@ -189,7 +200,7 @@ ws_row() {
     fi
     p99=$(field p99_us)
     notes=
-    ticks=$((t1 - t0))
+    spent "$t0" "$t1"
 }
 
 # row SERVER: one measured row of $case for SERVER, appended to rows.
@@ -208,13 +219,14 @@ row() {
     stop "$pid"
     pid=
     awk -v r="$round" -v c="$case" -v s="$server" -v rate="$rate" -v n="$count" -v d="$ticks" \
-        -v k="$tck" -v p="$p99" -v l="$load1" -v e="${notes:-}" 'BEGIN {
-        printf "%-5s %-14s %-13s %10.0f %10.2f %10s %5.2f  %s\n",
-            r, c, s, rate, (n > 0 ? d * 1e6 / k / n : 0), (p == "-" ? p : sprintf("%.0f", p)), l, e }' | tee -a "$logs/rows"
+        -v k="$tck" -v p="$p99" -v l="$load1" -v e="${notes:-}" -v sy="$sys" 'BEGIN {
+        printf "%-5s %-14s %-13s %10.0f %10.2f %10s %5.2f %6.0f  %s\n",
+            r, c, s, rate, (n > 0 ? d * 1e6 / k / n : 0), (p == "-" ? p : sprintf("%.0f", p)), l,
+            (d > 0 ? 100 * sy / d : 0), e }' | tee -a "$logs/rows"
 }
 
 echo "# $(date -u +%FT%TZ)  $(nproc) CPUs  CLK_TCK=$tck  ${secs} s measured after ${warm} s warm-up, $rounds round(s)  logs: $logs"
-printf '%-5s %-14s %-13s %10s %10s %10s %5s  %s\n' round case server rate cpu_us p99_us load1 notes
+printf '%-5s %-14s %-13s %10s %10s %10s %5s %6s  %s\n' round case server rate cpu_us p99_us load1 kern% notes
 for ((round = 1; round <= rounds; round++)); do
     for case in "${cases[@]}"; do
         read -r -a order <<<"$(servers_of "$case")"
@@ -242,12 +254,12 @@ function verdict(ok) { return ok ? "met" : "**not met**" }
 {
     key = $2 SUBSEP $3
     if (!(key in rate)) { order[++n] = key }
-    rate[key] = rate[key] " " $4; cpu[key] = cpu[key] " " $5; p99[key] = p99[key] " " $6
+    rate[key] = rate[key] " " $4; cpu[key] = cpu[key] " " $5; p99[key] = p99[key] " " $6; kern[key] = kern[key] " " $8
 }
 END {
-    for (i = 1; i <= n; i++) { k = order[i]; R[k] = med(rate[k]); C[k] = med(cpu[k]); P[k] = med(p99[k]) }
-    print "| case | server | rate/s | CPU µs/req | p99 µs | ours/this rate | ours/this CPU | target (ours vs this) | |"
-    print "|---|---|---:|---:|---:|---:|---:|---|---|"
+    for (i = 1; i <= n; i++) { k = order[i]; R[k] = med(rate[k]); C[k] = med(cpu[k]); P[k] = med(p99[k]); K[k] = med(kern[k]) }
+    print "| case | server | rate/s | CPU µs/req | kernel % | p99 µs | ours/this rate | ours/this CPU | target (ours vs this) | |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|---|---|"
     for (i = 1; i <= n; i++) {
         k = order[i]; split(k, f, SUBSEP); c = f[1]; s = f[2]
         us = (c ~ /^(keep-alive|pipelined)/) ? "ours-http" : (c ~ /^ws-echo/) ? "ours-ws" : "ours-bcast"
@@ -270,7 +282,7 @@ END {
                 tg = "CPU ≤ 0.8×"; ok = verdict(C[o] <= 0.8 * C[k])
             }
         }
-        printf "| %s | %s | %.0f | %.2f | %s | %s | %s | %s | %s |\n", c, s, R[k], C[k], (P[k] == "-" ? "-" : sprintf("%.0f", P[k])), rr, cr, tg, ok
+        printf "| %s | %s | %.0f | %.2f | %.0f | %s | %s | %s | %s | %s |\n", c, s, R[k], C[k], K[k], (P[k] == "-" ? "-" : sprintf("%.0f", P[k])), rr, cr, tg, ok
     }
 }' "$logs/rows"
 
