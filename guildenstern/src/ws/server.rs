@@ -212,7 +212,7 @@ impl WsProto {
     }
 
     /// Reads what the socket has into the buffer. `Ok(true)`: the socket
-    /// was drained (`WouldBlock`).
+    /// was drained (`WouldBlock`, or a read shorter than the room it had).
     fn read(&self, io: &Io<'_, Self>, st: &mut WsState, limit: usize) -> Result<bool, Flow> {
         if st.filled == st.buf.len()
             && !grow_within(&mut st.buf, &mut st.start, &mut st.filled, limit)
@@ -222,6 +222,7 @@ impl WsProto {
                 "buffer limit".into(),
             ));
         }
+        let space = st.buf.len() - st.filled;
         loop {
             match (&io.conn.stream).read(&mut st.buf[st.filled..]) {
                 Ok(0) => {
@@ -231,11 +232,14 @@ impl WsProto {
                     ))
                 }
                 Ok(n) => {
-                    // Even a short read is not proof of a drained socket: a
-                    // FIN that came with these bytes raises no new edge, so
-                    // the caller reads on until `WouldBlock` or the end.
+                    // A short read drained the socket, as on the HTTP path:
+                    // what comes later raises the next event, and so does
+                    // a FIN that came with these bytes (epoll re-checks
+                    // readiness when the connection is re-armed; mio reports
+                    // the hang-up with the edge). No second read to learn
+                    // `WouldBlock`: one syscall less per message.
                     st.filled += n;
-                    return Ok(false);
+                    return Ok(n < space);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
