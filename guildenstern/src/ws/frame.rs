@@ -258,6 +258,22 @@ impl Utf8Stream {
         if self.len > 0 {
             return self.feed_carried(data);
         }
+        // ASCII (most text messages) eight bytes at a time; `from_utf8`
+        // from the first word that is not, or for the short tail: an ASCII
+        // prefix ends on a code point boundary.
+        let mut words = data.chunks_exact(8);
+        let mut ascii = 0;
+        for w in &mut words {
+            let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            if v & 0x8080_8080_8080_8080 != 0 {
+                break;
+            }
+            ascii += 8;
+        }
+        let data = &data[ascii..];
+        if data.len() < 8 && data.iter().all(u8::is_ascii) {
+            return true;
+        }
         match std::str::from_utf8(data) {
             Ok(_) => true,
             Err(e) => self.keep_tail(data, e),
