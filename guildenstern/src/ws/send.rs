@@ -67,7 +67,7 @@ impl std::error::Error for SendError {}
 /// until its output is written.
 pub const MAX_UNSENT: usize = 1 << 20;
 
-type WsCore = Core<WsProto>;
+pub(crate) type WsCore = Core<WsProto>;
 
 fn core(server: &Server) -> Result<Arc<WsCore>, SendError> {
     server.downcast::<WsCore>().ok_or(SendError::NotWebSocket)
@@ -203,12 +203,13 @@ pub(crate) fn put(
 /// some), and once it is all written the deadline of the connection's
 /// state (the close handshake's, the next ping's, or none).
 fn settle(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, close_sent: bool) {
-    let now = core.now_ms();
+    // The clock is read only when a deadline is armed: not for a frame
+    // written whole on a connection that owed nothing (the usual reply).
     if after > 0 {
         if before == 0 || after < before {
             conn.set_deadline(
                 DeadlineKind::Send,
-                now + core.proto.send_timeout().as_millis() as u64,
+                core.now_ms() + core.proto.send_timeout().as_millis() as u64,
             );
         }
     } else if before > 0 || close_sent {
@@ -221,7 +222,7 @@ fn settle(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, c
             (DeadlineKind::None, None)
         };
         match after {
-            Some(d) => conn.set_deadline(kind, now + d.as_millis() as u64),
+            Some(d) => conn.set_deadline(kind, core.now_ms() + d.as_millis() as u64),
             None => conn.set_deadline(DeadlineKind::None, 0),
         }
     }
@@ -248,13 +249,13 @@ pub(crate) fn has_unsent(conn: &ConnRef<WsState>) -> bool {
 
 /// Sends one frame from a callback of `conn` (a reply).
 pub(crate) fn send_on(
-    server: &Server,
+    core: &Arc<WsCore>,
     conn: &ConnRef<WsState>,
     kind: Kind,
     payload: &[u8],
 ) -> Result<(), SendError> {
     sendable(conn)?;
-    put_frame(&core(server)?, conn, Patience::Serving, kind, payload)
+    put_frame(core, conn, Patience::Serving, kind, payload)
 }
 
 fn send(server: &Server, socket: SocketId, kind: Kind, payload: &[u8]) -> Result<(), SendError> {

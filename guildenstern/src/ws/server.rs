@@ -186,6 +186,9 @@ impl WsProto {
             binary: false,
             conn: None,
             server: server.clone(),
+            core: server
+                .downcast()
+                .expect("a WebSocket worker serves a WebSocket server"),
             in_handler: false,
         })
     }
