@@ -103,8 +103,25 @@ pub(crate) fn with_ws_ref<R>(f: impl FnOnce(&Ws) -> R) -> R {
     })
 }
 
-/// Per-connection state.
-pub(crate) struct WsState {
+/// Per-connection state, boxed: a wake-up swaps it into the worker's
+/// context and back, which moves a pointer instead of its fields.
+pub(crate) struct WsState(Box<Fields>);
+
+impl std::ops::Deref for WsState {
+    type Target = Fields;
+    fn deref(&self) -> &Fields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WsState {
+    fn deref_mut(&mut self) -> &mut Fields {
+        &mut self.0
+    }
+}
+
+/// What [`WsState`] holds.
+pub(crate) struct Fields {
     pub(crate) buf: Vec<u8>,
     start: usize,
     filled: usize,
@@ -127,10 +144,10 @@ pub(crate) struct WsState {
 
 impl WsState {
     fn new() -> Self {
-        WsState {
+        WsState(Box::new(Fields {
             buf: vec![0; INITIAL_BUFFER],
-            ..WsState::new_empty()
-        }
+            ..Fields::empty()
+        }))
     }
 
     /// The state of a client connection whose handshake is done: what came
@@ -138,15 +155,18 @@ impl WsState {
     pub(crate) fn opened(leftover: &[u8], data: SocketData) -> Self {
         let mut buf = vec![0; INITIAL_BUFFER.max(leftover.len())];
         buf[..leftover.len()].copy_from_slice(leftover);
-        WsState {
+        WsState(Box::new(Fields {
             buf,
             filled: leftover.len(),
             open: true,
             data,
-            ..WsState::new_empty()
-        }
+            ..Fields::empty()
+        }))
     }
 
+}
+
+impl Fields {
     /// Whether bytes wait in the buffer.
     pub(crate) fn has_input(&self) -> bool {
         self.filled > self.start
@@ -216,7 +236,7 @@ impl WsProto {
 
     /// Reads what the socket has into the buffer. `Ok(true)`: the socket
     /// was drained (`WouldBlock`, or a read shorter than the room it had).
-    fn read(&self, io: &Io<'_, Self>, st: &mut WsState, limit: usize) -> Result<bool, Flow> {
+    fn read(&self, io: &Io<'_, Self>, st: &mut Fields, limit: usize) -> Result<bool, Flow> {
         if st.filled == st.buf.len()
             && !grow_within(&mut st.buf, &mut st.start, &mut st.filled, limit)
         {
@@ -252,7 +272,7 @@ impl WsProto {
     }
 
     fn handshake(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Option<Flow> {
-        let st = &mut cx.st;
+        let st: &mut Fields = &mut cx.st;
         let pending = &st.buf[st.start..st.filled];
         let end = find_head_end(pending, 0)?;
         let mut head = Head::new(self.head_cfg.max_headers);
@@ -397,7 +417,7 @@ impl WsProto {
     fn frames(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Step {
         let max = self.shared.cfg.max_message_bytes;
         loop {
-            let st = &mut cx.st;
+            let st: &mut Fields = &mut cx.st;
             let avail = st.filled - st.start;
             let h = match frame::parse(&st.buf[st.start..st.filled], max, self.role) {
                 Ok(Some(h)) => h,
@@ -524,7 +544,7 @@ impl WsProto {
 
     /// The client sent a close frame: answer it (unless we started the
     /// handshake) and close.
-    fn peer_close(&self, io: &Io<'_, Self>, st: &mut WsState, p: std::ops::Range<usize>) -> Flow {
+    fn peer_close(&self, io: &Io<'_, Self>, st: &mut Fields, p: std::ops::Range<usize>) -> Flow {
         let (c, reason) = match frame::close_payload(&st.buf[p]) {
             Ok(Some((c, reason))) => (Some(c), reason.to_owned()),
             Ok(None) => (None, String::new()),
@@ -790,7 +810,13 @@ impl WsProto {
 
 impl WsState {
     fn new_empty() -> Self {
-        WsState {
+        WsState(Box::new(Fields::empty()))
+    }
+}
+
+impl Fields {
+    fn empty() -> Self {
+        Fields {
             buf: Vec::new(),
             start: 0,
             filled: 0,
