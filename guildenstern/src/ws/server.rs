@@ -12,7 +12,7 @@ use super::send::SendError;
 use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
-    CloseCause, ConnRef, DeadlineKind, Expiry, Flow, Io, Protocol, Server, SocketId,
+    CloseCause, ConnRef, DeadlineKind, Dispatcher, Expiry, Flow, Io, Protocol, Server, SocketId,
 };
 use crate::http::config::HttpConfig;
 use crate::http::framing::find_head_end;
@@ -255,20 +255,29 @@ impl WsProto {
                     ))
                 }
                 Ok(n) => {
-                    // A short read drained the socket, as on the HTTP path:
-                    // what comes later raises the next event, and so does
-                    // a FIN that came with these bytes (epoll re-checks
-                    // readiness when the connection is re-armed; mio reports
-                    // the hang-up with the edge). No second read to learn
-                    // `WouldBlock`: one syscall less per message.
+                    // On the epoll dispatcher a short read drained the socket,
+                    // as on the HTTP path: epoll re-checks readiness when the
+                    // connection is re-armed, so what comes later, or a FIN
+                    // that came with these bytes, raises the next event. No
+                    // second read to learn `WouldBlock`: one syscall less per
+                    // message. mio is edge-triggered: a FIN that came with
+                    // these bytes raises no new edge (and the hang-up the
+                    // poller noted may be spent already), so the caller reads
+                    // on until `WouldBlock` or the end.
                     st.filled += n;
-                    return Ok(n < space);
+                    return Ok(n < space && self.short_read_drains(io));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Flow::Close(CloseCause::ConnectionLost, e.to_string())),
             }
         }
+    }
+
+    /// Whether the dispatcher raises an event for bytes, or an end, that
+    /// were already there when a short read returned (see `read`).
+    fn short_read_drains(&self, io: &Io<'_, Self>) -> bool {
+        matches!(io.core.cfg.dispatcher, Dispatcher::Epoll)
     }
 
     fn handshake(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Option<Flow> {
@@ -752,13 +761,18 @@ impl WsProto {
             self.shared.cfg.max_header_bytes
         };
         let mut reads = 0;
+        // Whether input was handled in this wake-up, so that a reply may be
+        // owed (`drive` found the outbox empty before).
+        let mut served = false;
         loop {
             if !cx.st.open {
+                served = true;
                 if let Some(flow) = self.handshake(io, cx) {
                     return flow;
                 }
             }
-            if cx.st.open {
+            if cx.st.open && cx.st.has_input() {
+                served = true;
                 if let Step::Flow(flow) = self.frames(io, cx) {
                     return flow;
                 }
@@ -772,7 +786,7 @@ impl WsProto {
                 // What is buffered was handled above; the rest after the others.
                 return Flow::Yield;
             }
-            if has_unsent(io.conn) {
+            if served && has_unsent(io.conn) {
                 // The client reads slower than it sends: what it sent next
                 // (or its end of stream) waits until it took the answers.
                 return Flow::ParkWritable;
