@@ -86,8 +86,10 @@ pub(crate) enum Patience {
     Serving,
     /// Never waits (other workers, the timer, a multicast's first pass).
     Never,
-    /// Waits for room until then (threads that are not workers).
-    Until(Instant),
+    /// Waits for room for up to this long, counted from the first wait
+    /// (threads that are not workers): the clock is read only when the
+    /// connection's queue is over the limit.
+    Within(Duration),
 }
 
 impl Patience {
@@ -98,7 +100,7 @@ impl Patience {
         } else if crate::context::on_worker() {
             Patience::Never
         } else {
-            Patience::Until(Instant::now() + timeout)
+            Patience::Within(timeout)
         }
     }
 }
@@ -141,6 +143,7 @@ pub(crate) fn put(
     close: bool,
 ) -> Result<(), SendError> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut deadline = None;
     loop {
         let mut out = conn.out.lock();
         if conn.is_closed() {
@@ -177,10 +180,11 @@ pub(crate) fn put(
         if after < before {
             continue;
         }
-        let Patience::Until(deadline) = patience else {
+        let Patience::Within(timeout) = patience else {
             return Err(SendError::Full);
         };
-        match wait_fd(conn.stream.as_fd(), Wait::Writable, deadline) {
+        let until = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+        match wait_fd(conn.stream.as_fd(), Wait::Writable, until) {
             Ok(true) => {}
             Ok(false) => {
                 core.close(
