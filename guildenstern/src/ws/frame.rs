@@ -512,7 +512,13 @@ mod tests {
     #[test]
     fn headers_agree_with_tungstenite() {
         use tungstenite::protocol::frame::FrameHeader;
-        let kinds = [Kind::Continue, Kind::Text, Kind::Binary, Kind::Close, Kind::Ping];
+        let kinds = [
+            Kind::Continue,
+            Kind::Text,
+            Kind::Binary,
+            Kind::Close,
+            Kind::Ping,
+        ];
         for kind in kinds {
             for len in [0usize, 1, 125, 126, 127, 65535, 65536, 1 << 40] {
                 for mask in [None, Some([9, 8, 7, 6])] {
@@ -522,7 +528,11 @@ mod tests {
                     let (h, l) = FrameHeader::parse(&mut cur).unwrap().unwrap();
                     assert_eq!((l, cur.position() as usize, h.mask), (len as u64, n, mask));
                     assert_eq!(u8::from(h.opcode), kind.opcode());
-                    let role = if mask.is_some() { Role::Server } else { Role::Client };
+                    let role = if mask.is_some() {
+                        Role::Server
+                    } else {
+                        Role::Client
+                    };
                     for cut in 0..n {
                         assert!(parse(&out[..cut], usize::MAX, role).unwrap().is_none());
                     }

@@ -163,7 +163,6 @@ impl WsState {
             ..Fields::empty()
         }))
     }
-
 }
 
 impl Fields {
