@@ -206,9 +206,17 @@ pub(crate) fn put(
 /// the send timeout while output waits (restarted when the client takes
 /// some), and once it is all written the deadline of the connection's
 /// state (the close handshake's, the next ping's, or none).
+#[inline]
 fn settle(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, close_sent: bool) {
-    // The clock is read only when a deadline is armed: not for a frame
-    // written whole on a connection that owed nothing (the usual reply).
+    // Nothing changes for a frame written whole on a connection that owed
+    // nothing (the usual reply): no call, no clock.
+    if before > 0 || after > 0 || close_sent {
+        arm(core, conn, before, after, close_sent);
+    }
+}
+
+/// See [`settle`].
+fn arm(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, close_sent: bool) {
     if after > 0 {
         if before == 0 || after < before {
             conn.set_deadline(
