@@ -38,8 +38,10 @@
 #
 # The ports used must be free (ours: 127.0.0.1:8080, the example's port);
 # the script kills only the PIDs it started. Needs valgrind. Kernel time is
-# not counted. KEEP=DIR keeps every callgrind output there.
+# not counted. KEEP=DIR keeps every callgrind output there. ONLY=ws
+# measures the WebSocket echo row of ours alone.
 set -euo pipefail
+only=${ONLY:-}
 
 n=${1:-25600}
 conns=${2:-4}
@@ -54,10 +56,12 @@ cd "$root"
 peers=${PEERS:-}
 examples=(--example helloworld)
 [[ -z $peers ]] || examples+=(--example wsecho --example broadcast)
+[[ $only != ws ]] || examples=(--example wsecho)
 cargo build --release "${examples[@]}" >&2
 (cd bench/httpload && cargo build --release >&2)
 ours=${CARGO_TARGET_DIR:-$root/target}/release/examples
 httpload=$root/bench/httpload/target/release/httpload
+[[ $only != ws ]] || (cd bench/wsload && cargo build --release --locked >&2)
 if [[ -n $peers ]]; then
     (cd bench/peers && cargo build --release --locked >&2)
     (cd bench/wsload && cargo build --release --locked >&2)
@@ -142,6 +146,7 @@ http() {
 }
 
 printf '%-14s %-12s %14s %14s %10s %10s %10s\n' server mode "I(N)" "I(2N)" instr/req "mem*/req" rest/req
+[[ $only != ws ]] || { row ours ws-echo 1 ws_load 9001 "$ours/wsecho" 9001; exit 0; }
 http ours 8080 "$ours/helloworld"
 [[ -n $peers ]] || exit 0
 http hyper 3000 "$peer/hyper-hello"

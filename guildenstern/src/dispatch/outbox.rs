@@ -45,11 +45,14 @@ impl Outbox {
     /// them (only once the queue is empty), the rest queued.
     pub(crate) fn send(&mut self, stream: &TcpStream, parts: [&[u8]; 3]) -> io::Result<()> {
         self.flush(stream)?;
-        let mut skip = if self.pending() == 0 {
-            write_now(stream, parts, 0)?
-        } else {
-            0
-        };
+        let mut skip = 0;
+        if self.pending() == 0 {
+            skip = write_now(stream, parts, 0)?;
+            if skip == parts.iter().map(|p| p.len()).sum::<usize>() {
+                // All written (the usual case): nothing to queue.
+                return Ok(());
+            }
+        }
         self.compact();
         for p in parts {
             if skip >= p.len() {

@@ -17,17 +17,22 @@ pub(crate) fn write_now(
 ) -> io::Result<usize> {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     while skip < total {
-        let mut slices = [IoSlice::new(&[]), IoSlice::new(&[]), IoSlice::new(&[])];
-        let mut n = 0;
-        let mut offset = skip;
-        for p in parts {
-            if offset >= p.len() {
-                offset -= p.len();
-                continue;
+        // The parts as they are (the first attempt, the usual one), or
+        // what is left of them.
+        let mut slices = parts.map(IoSlice::new);
+        let mut n = slices.len();
+        if skip > 0 {
+            n = 0;
+            let mut offset = skip;
+            for p in parts {
+                if offset >= p.len() {
+                    offset -= p.len();
+                    continue;
+                }
+                slices[n] = IoSlice::new(&p[offset..]);
+                offset = 0;
+                n += 1;
             }
-            slices[n] = IoSlice::new(&p[offset..]);
-            offset = 0;
-            n += 1;
         }
         match stream.write_vectored(&slices[..n]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

@@ -2,10 +2,11 @@
 //! from the connection's buffer) and replies to its connection.
 
 use super::frame::Kind;
-use super::send::{send_on, SendError};
+use super::send::{send_on, SendError, WsCore};
 use super::server::WsState;
 use crate::dispatch::{ConnRef, Server, SocketId};
 use std::any::Any;
+use std::sync::Arc;
 
 /// Where the message in flight lies.
 #[derive(Clone, Debug)]
@@ -36,6 +37,8 @@ pub struct Ws {
     pub(crate) binary: bool,
     pub(crate) conn: Option<ConnRef<WsState>>,
     pub(crate) server: Server,
+    /// The same server, as what replies go through (no downcast per reply).
+    pub(crate) core: Arc<WsCore>,
     pub(crate) in_handler: bool,
 }
 
@@ -102,7 +105,7 @@ impl Ws {
     /// # Errors
     /// See [`SendError`]; the connection is closed on a write failure.
     pub fn reply_text(&self, text: &str) -> Result<(), SendError> {
-        send_on(&self.server, self.conn(), Kind::Text, text.as_bytes())
+        send_on(&self.core, self.conn(), Kind::Text, text.as_bytes())
     }
 
     /// Sends a binary message to this connection.
@@ -110,6 +113,6 @@ impl Ws {
     /// # Errors
     /// See [`SendError`].
     pub fn reply_binary(&self, bytes: &[u8]) -> Result<(), SendError> {
-        send_on(&self.server, self.conn(), Kind::Binary, bytes)
+        send_on(&self.core, self.conn(), Kind::Binary, bytes)
     }
 }

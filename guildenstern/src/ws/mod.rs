@@ -5,8 +5,8 @@
 //! any thread can send to any connection ([`send_text`], [`multicast_text`],
 //! [`send_close`], …): a frame is written as far as the socket takes it, the
 //! rest queued in order and written as the client reads (see
-//! [`MAX_UNSENT`]); no worker waits for a client. The frame codec and the
-//! accept key are tungstenite's.
+//! [`MAX_UNSENT`]); no worker waits for a client. The accept key is
+//! tungstenite's; frames are parsed and formatted here.
 //!
 //! A connection may carry one value of the application's from its upgrade
 //! to its close ([`UpgradeRequest::set_socket_data`], [`with_socket_data`]).

@@ -67,7 +67,7 @@ impl std::error::Error for SendError {}
 /// until its output is written.
 pub const MAX_UNSENT: usize = 1 << 20;
 
-type WsCore = Core<WsProto>;
+pub(crate) type WsCore = Core<WsProto>;
 
 fn core(server: &Server) -> Result<Arc<WsCore>, SendError> {
     server.downcast::<WsCore>().ok_or(SendError::NotWebSocket)
@@ -86,8 +86,10 @@ pub(crate) enum Patience {
     Serving,
     /// Never waits (other workers, the timer, a multicast's first pass).
     Never,
-    /// Waits for room until then (threads that are not workers).
-    Until(Instant),
+    /// Waits for room for up to this long, counted from the first wait
+    /// (threads that are not workers): the clock is read only when the
+    /// connection's queue is over the limit.
+    Within(Duration),
 }
 
 impl Patience {
@@ -98,7 +100,7 @@ impl Patience {
         } else if crate::context::on_worker() {
             Patience::Never
         } else {
-            Patience::Until(Instant::now() + timeout)
+            Patience::Within(timeout)
         }
     }
 }
@@ -141,6 +143,7 @@ pub(crate) fn put(
     close: bool,
 ) -> Result<(), SendError> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut deadline = None;
     loop {
         let mut out = conn.out.lock();
         if conn.is_closed() {
@@ -177,10 +180,11 @@ pub(crate) fn put(
         if after < before {
             continue;
         }
-        let Patience::Until(deadline) = patience else {
+        let Patience::Within(timeout) = patience else {
             return Err(SendError::Full);
         };
-        match wait_fd(conn.stream.as_fd(), Wait::Writable, deadline) {
+        let until = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+        match wait_fd(conn.stream.as_fd(), Wait::Writable, until) {
             Ok(true) => {}
             Ok(false) => {
                 core.close(
@@ -202,13 +206,22 @@ pub(crate) fn put(
 /// the send timeout while output waits (restarted when the client takes
 /// some), and once it is all written the deadline of the connection's
 /// state (the close handshake's, the next ping's, or none).
+#[inline]
 fn settle(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, close_sent: bool) {
-    let now = core.now_ms();
+    // Nothing changes for a frame written whole on a connection that owed
+    // nothing (the usual reply): no call, no clock.
+    if before > 0 || after > 0 || close_sent {
+        arm(core, conn, before, after, close_sent);
+    }
+}
+
+/// See [`settle`].
+fn arm(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, close_sent: bool) {
     if after > 0 {
         if before == 0 || after < before {
             conn.set_deadline(
                 DeadlineKind::Send,
-                now + core.proto.send_timeout().as_millis() as u64,
+                core.now_ms() + core.proto.send_timeout().as_millis() as u64,
             );
         }
     } else if before > 0 || close_sent {
@@ -221,7 +234,7 @@ fn settle(core: &WsCore, conn: &ConnRef<WsState>, before: usize, after: usize, c
             (DeadlineKind::None, None)
         };
         match after {
-            Some(d) => conn.set_deadline(kind, now + d.as_millis() as u64),
+            Some(d) => conn.set_deadline(kind, core.now_ms() + d.as_millis() as u64),
             None => conn.set_deadline(DeadlineKind::None, 0),
         }
     }
@@ -248,13 +261,13 @@ pub(crate) fn has_unsent(conn: &ConnRef<WsState>) -> bool {
 
 /// Sends one frame from a callback of `conn` (a reply).
 pub(crate) fn send_on(
-    server: &Server,
+    core: &Arc<WsCore>,
     conn: &ConnRef<WsState>,
     kind: Kind,
     payload: &[u8],
 ) -> Result<(), SendError> {
     sendable(conn)?;
-    put_frame(&core(server)?, conn, Patience::Serving, kind, payload)
+    put_frame(core, conn, Patience::Serving, kind, payload)
 }
 
 fn send(server: &Server, socket: SocketId, kind: Kind, payload: &[u8]) -> Result<(), SendError> {
