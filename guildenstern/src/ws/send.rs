@@ -126,22 +126,33 @@ pub(crate) fn put_frame(
     payload: &[u8],
 ) -> Result<(), SendError> {
     with_frame(core.proto.role, kind, payload, |parts| {
-        put(core, conn, patience, parts, kind == Kind::Close)
+        put(
+            core,
+            conn,
+            patience,
+            parts,
+            if kind == Kind::Close { CLOSE_SENT } else { 0 },
+        )
     })
 }
 
 /// Sends `parts` on `conn` after what is queued there: written as far as
 /// the socket takes them, the rest queued for a worker to write once the
-/// socket is writable. `close`: the parts are a close frame, after which
-/// nothing may be sent (checked and set under the outbox lock, so nothing
-/// follows it). On a write error or a time-out the connection is closed.
+/// socket is writable. `mark`: connection flags set under the outbox lock
+/// as the parts go out, so that every frame sent after them follows them:
+/// [`CLOSE_SENT`] for a close frame (nothing may follow it), [`OPEN`] for
+/// the opening handshake's answer (frames may follow it from then on; a
+/// thread that sees the connection open waits for the lock until the answer
+/// is written or queued). On a write error or a time-out the connection is
+/// closed.
 pub(crate) fn put(
     core: &Arc<WsCore>,
     conn: &ConnRef<WsState>,
     patience: Patience,
     parts: [&[u8]; 3],
-    close: bool,
+    mark: u8,
 ) -> Result<(), SendError> {
+    let close = mark & CLOSE_SENT != 0;
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut deadline = None;
     loop {
@@ -156,8 +167,8 @@ pub(crate) fn put(
         let fits =
             matches!(patience, Patience::Serving) || before == 0 || before + len <= MAX_UNSENT;
         let written = if fits {
-            if close {
-                conn.flags.fetch_or(CLOSE_SENT, Ordering::AcqRel);
+            if mark != 0 {
+                conn.flags.fetch_or(mark, Ordering::AcqRel);
             }
             out.send(&conn.stream, parts)
         } else {
@@ -428,7 +439,7 @@ fn multicast(
     let mut full = Vec::new();
     let offer = |c: ConnRef<WsState>, full: &mut Vec<_>, failed: &mut Vec<_>| {
         let sent = sendable(&c).and_then(|()| match core.proto.role {
-            Role::Server => put(&core, &c, Patience::Never, parts, false),
+            Role::Server => put(&core, &c, Patience::Never, parts, 0),
             Role::Client => put_frame(&core, &c, Patience::Never, kind, payload),
         });
         match sent {

@@ -286,13 +286,7 @@ impl WsProto {
         let mut head = Head::new(self.head_cfg.max_headers);
         let refuse = |status: u16, msg: &str| {
             let resp = handshake::refusal_response(status, msg);
-            let _ = put(
-                io.core,
-                io.conn,
-                Patience::Serving,
-                [&resp, b"", b""],
-                false,
-            );
+            let _ = put(io.core, io.conn, Patience::Serving, [&resp, b"", b""], 0);
             Some(Flow::Linger(
                 CloseCause::ProtocolViolated,
                 format!("handshake refused: {status} {msg}"),
@@ -357,13 +351,13 @@ impl WsProto {
             io.conn,
             Patience::Serving,
             [&resp, b"", b""],
-            false,
+            // Open as the answer goes out, under the outbox lock: a client
+            // that has read it is already among `sockets()`, and frames other
+            // threads send from now on go after it.
+            OPEN,
         ) {
             return Some(Flow::Close(CloseCause::ConnectionLost, e.to_string()));
         }
-        // Open once the answer is written or queued: frames other threads
-        // send from now on go after it.
-        io.conn.flags.fetch_or(OPEN, Ordering::AcqRel);
         st.consume(end);
         st.open = true;
         st.data = data;
@@ -530,7 +524,7 @@ impl WsProto {
                 }
                 Kind::Ping => {
                     let pong = with_frame(self.role, Kind::Pong, &st.buf[p], |parts| {
-                        put(io.core, io.conn, Patience::Serving, parts, false)
+                        put(io.core, io.conn, Patience::Serving, parts, 0)
                     });
                     match pong {
                         // After our close frame, no pong.
@@ -637,7 +631,7 @@ impl Protocol for WsProto {
                 // socket, and no ping follows a close frame (checked
                 // under the outbox lock).
                 let ping = with_frame(self.role, Kind::Ping, b"", |parts| {
-                    put(io.core, io.conn, Patience::Never, parts, false)
+                    put(io.core, io.conn, Patience::Never, parts, 0)
                 });
                 match ping {
                     Ok(()) => state.awaiting_pong = true,
