@@ -26,6 +26,7 @@ on_both_dispatchers!(
     a_refused_client_still_sending_reads_the_refusal,
     a_timed_out_client_still_sending_reads_the_408,
     a_client_that_never_stops_sending_is_cut_off_as_abuse,
+    urgent_data_in_a_request_does_not_stall_it,
 );
 
 /// Well below the idle and head timeouts set on the server.
@@ -149,6 +150,49 @@ fn pipelined_requests_then_half_close_are_answered_and_closed(d: Dispatcher) {
 
 fn a_parked_connection_s_last_request_and_half_close_are_answered_and_closed(d: Dispatcher) {
     check(d, 1, true);
+}
+
+/// A byte of TCP urgent data in the middle of a request head: a read stops
+/// short at the urgent mark, with the rest of the head behind it and no
+/// new edge to come for those bytes (the urgent byte itself leaves the
+/// stream). The head, queued whole while the only worker is held, is still
+/// read to its end and answered, not left until the header timeout.
+fn urgent_data_in_a_request_does_not_stall_it(d: Dispatcher) {
+    use std::os::fd::AsRawFd;
+    let holdable = start_holdable(d, |b| {
+        b.idle_timeout(Duration::from_secs(60))
+            .header_timeout(Duration::from_secs(60))
+    });
+    let mut s = connect_with_deadline(holdable.srv.addr, PROMPT);
+    let Held {
+        srv: _srv,
+        mut holder,
+        release,
+    } = holdable.hold();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap();
+    // SAFETY: a valid socket and a one-byte buffer that outlives the call.
+    let sent = unsafe { libc::send(s.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+    assert_eq!(sent, 1, "urgent byte sent");
+    s.write_all(b"\r\n").unwrap();
+    release.store(true, Ordering::SeqCst);
+    assert!(holder.read_reply().is_some());
+
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"hello") {
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            r => panic!(
+                "no answer within {PROMPT:?} ({r:?}), got {:?}",
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
+    assert!(
+        got.starts_with(b"HTTP/1.1 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
 }
 
 /// A client refused at its request head (this server takes no bodies) that

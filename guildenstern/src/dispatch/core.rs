@@ -113,6 +113,16 @@ impl<P: Protocol> Io<'_, P> {
     pub(crate) fn id(&self) -> SocketId {
         self.conn.id
     }
+    /// Whether a read that came up short may end a serve: true on the epoll
+    /// dispatcher, which serves the connection again for whatever was there
+    /// but not read (bytes after an urgent mark, an end of stream that came
+    /// with the last bytes: its event set `hangup`), as nginx takes a short
+    /// read for a drained socket. On mio the hang-up noted by the poller may
+    /// be spent by an earlier serve, so a protocol reads on until
+    /// `WouldBlock` or the end.
+    pub(crate) fn short_read_drains(&self) -> bool {
+        matches!(self.core.cfg.dispatcher, super::Dispatcher::Epoll)
+    }
     /// Arms `kind` to fire `after` from now (replacing any armed deadline).
     pub(crate) fn set_deadline(&self, kind: DeadlineKind, after: Duration) {
         self.conn

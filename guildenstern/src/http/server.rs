@@ -328,11 +328,12 @@ impl HttpProto {
                 io.conn.set_deadline(kind, at);
             }
         }
-        // A short read means the socket was drained: a byte that comes
-        // later raises the next event (both dispatchers watch the edge), so
-        // no second read is needed; an end of stream that came with the
-        // last bytes is read by the one more serve the dispatcher gives a
-        // connection whose event reported it.
+        // On the epoll dispatcher a short read means the socket was
+        // drained: a byte that comes later raises the next event, so no
+        // second read is needed; an end of stream that came with the last
+        // bytes is read by the one more serve the dispatcher gives a
+        // connection whose event reported it. On mio, reads go on until
+        // `WouldBlock` (see `Io::short_read_drains`).
         let mut drained = false;
         let mut reads = 0;
         loop {
@@ -409,7 +410,7 @@ impl HttpProto {
                         io.set_deadline(DeadlineKind::Body, self.cfg.body_timeout);
                     }
                     st.filled += n;
-                    drained = n < space;
+                    drained = n < space && io.short_read_drains();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let flow = self.park(io, &mut cx);

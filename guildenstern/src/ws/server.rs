@@ -12,7 +12,7 @@ use super::send::SendError;
 use super::send::{close_frame_now, close_frame_owed, flush, has_unsent, put, Patience};
 use crate::dispatch::{grow_within, panic_message, INITIAL_BUFFER, READS_PER_WAKEUP};
 use crate::dispatch::{
-    CloseCause, ConnRef, DeadlineKind, Dispatcher, Expiry, Flow, Io, Protocol, Server, SocketId,
+    CloseCause, ConnRef, DeadlineKind, Expiry, Flow, Io, Protocol, Server, SocketId,
 };
 use crate::http::config::HttpConfig;
 use crate::http::framing::find_head_end;
@@ -264,19 +264,13 @@ impl WsProto {
                     // and the hang-up the poller noted may be spent already,
                     // so the caller reads on until `WouldBlock` or the end.
                     st.filled += n;
-                    return Ok(n < space && self.short_read_drains(io));
+                    return Ok(n < space && io.short_read_drains());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Flow::Close(CloseCause::ConnectionLost, e.to_string())),
             }
         }
-    }
-
-    /// Whether the dispatcher serves the connection again for bytes, or an
-    /// end, that were already there when a short read returned (see `read`).
-    fn short_read_drains(&self, io: &Io<'_, Self>) -> bool {
-        matches!(io.core.cfg.dispatcher, Dispatcher::Epoll)
     }
 
     fn handshake(&self, io: &Io<'_, Self>, cx: &mut Ws) -> Option<Flow> {

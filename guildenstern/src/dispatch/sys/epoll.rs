@@ -20,8 +20,10 @@ pub(crate) enum Mode {
     Edge,
     /// Readable, writable or the peer's end, edge-triggered: also an event
     /// when room frees after a write found the socket full (a connection
-    /// that had to wait to write once, or yielded). Idle, it raises none:
-    /// the kernel signals room only to a socket whose writer found it full.
+    /// that had to wait to write once, or yielded). Idle, it raises no edge:
+    /// the kernel signals room only to a socket whose writer found it full
+    /// (but switching to it re-checks readiness, and a socket with room
+    /// raises one event then).
     EdgeAny,
     /// Nothing but a hang-up or an error (always reported), edge-triggered:
     /// a connection whose events are off while a worker serves it.
@@ -34,8 +36,10 @@ impl Mode {
     fn bits(self) -> u32 {
         let bits = match self {
             Mode::Once => libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT,
-            Mode::Edge => libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET,
-            Mode::EdgeAny => libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET,
+            Mode::Edge => libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP | libc::EPOLLET,
+            Mode::EdgeAny => {
+                libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET
+            }
             Mode::Muted => libc::EPOLLET,
             Mode::Level => libc::EPOLLIN,
         };
@@ -44,8 +48,10 @@ impl Mode {
 }
 
 /// What an event reports besides readiness: the peer's end (it may come
-/// with the last bytes, as one edge), a hang-up or an error.
-const ENDED: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+/// with the last bytes, as one edge), a hang-up, an error, or urgent data
+/// (a read stops short at the urgent mark, with bytes left behind it and
+/// no edge to come for them). Each asks for one more serve.
+const ENDED: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) as u32;
 
 /// One epoll instance.
 #[derive(Debug)]
