@@ -41,8 +41,8 @@ cd "$root"
 cargo build --release --example helloworld --example wsecho --example broadcast >&2
 (cd bench/httpload && cargo build --release >&2)
 (cd bench/wsload && cargo build --release --locked >&2)
-peers=${PEERS:-0}
-[[ $peers == 0 ]] || (cd bench/peers && cargo build --release --locked >&2)
+peers=${PEERS:-}
+[[ -z $peers ]] || (cd bench/peers && cargo build --release --locked >&2)
 peer=$root/bench/peers/target/release
 ours=${CARGO_TARGET_DIR:-$root/target}/release/examples
 httpload=$root/bench/httpload/target/release/httpload
@@ -113,7 +113,7 @@ measure() {
 
 for c in "${conns[@]}"; do
     measure http "$c" 8080 "$httpload" 127.0.0.1:8080 "$n" "$c" 1
-    [[ $peers == 0 ]] || {
+    [[ -z $peers ]] || {
         measure hyper "$c" 3000 "$httpload" 127.0.0.1:3000 "$n" "$c" 1
         measure may "$c" 3001 "$httpload" 127.0.0.1:3001 "$n" "$c" 1
     }
@@ -121,11 +121,11 @@ done
 ws_port=${WS_PORT:-9001}
 for c in "${conns[@]}"; do
     measure ws "$c" "$ws_port" "$wsload" "$ws_port" "$c" 600 0 32 $((n / c))
-    [[ $peers == 0 ]] || measure tokio-ws "$c" 9002 "$wsload" 9002 "$c" 600 0 32 $((n / c))
+    [[ -z $peers ]] || measure tokio-ws "$c" 9002 "$wsload" 9002 "$c" 600 0 32 $((n / c))
 done
 # Broadcast: N/CONNECTIONS messages (16 in flight), each to every client,
 # so N deliveries; the start-up probe adds at least CONNECTIONS more.
 for c in "${conns[@]}"; do
     measure bcast "$c" 9004 "$wsload" broadcast 9004 "$c" 600 0 32 16 $((n / c))
-    [[ $peers == 0 ]] || measure tokio-bc "$c" 9005 "$wsload" broadcast 9005 "$c" 600 0 32 16 $((n / c))
+    [[ -z $peers ]] || measure tokio-bc "$c" 9005 "$wsload" broadcast 9005 "$c" 600 0 32 16 $((n / c))
 done

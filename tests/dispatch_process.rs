@@ -107,8 +107,8 @@ fn shutdown_from_a_handler_ends_serve(d: Dispatcher) {
     assert_clean_exit(&mut child, 2);
 }
 
-/// A handler that holds the stop up (it answers only after a minute, far
-/// beyond the grace period) is running on `child`; returns its client.
+/// A handler that holds the stop up (it answers only when the child's
+/// standard input ends, when the test drops it: far beyond the grace period) is running on `child`; returns its client.
 fn hold_a_stop_up(child: &mut ChildServer) -> Client {
     let mut c = Client::connect(child.addr);
     c.send(get("/hang"));

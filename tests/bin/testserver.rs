@@ -16,8 +16,9 @@
 //!
 //! Routes: `/stop` calls [`guildenstern::shutdown`] and answers `stopping`;
 //! `/stop-self` stops only this server and answers `stopping`; `/hang`
-//! prints `hanging` and answers only after a minute (a handler that holds
-//! a stop up); anything else answers `hello`. Log records (level info and
+//! prints `hanging` and answers only once its standard input ends, that is
+//! when the test that started it lets it go (a handler that holds a stop
+//! up); anything else answers `hello`. Log records (level info and
 //! above) go to stderr through a small `log` backend of its own.
 
 use guildenstern::prelude::*;
@@ -71,7 +72,8 @@ fn handler() {
         reply("stopping");
     } else if is_uri("/hang") {
         println!("hanging");
-        std::thread::sleep(std::time::Duration::from_secs(60));
+        // Blocks until the test closes the pipe (or ends): no timer.
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
         reply("hung");
     } else {
         reply("hello");

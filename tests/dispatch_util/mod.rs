@@ -156,7 +156,9 @@ impl ChildServer {
         };
         let mut child = cmd
             .args(args)
-            .stdin(Stdio::null())
+            // Held open for the child's life: its `/hang` handler reads it
+            // to the end.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
