@@ -30,6 +30,9 @@ n=${1:-19200}
 shift || true
 conns=("$@")
 ((${#conns[@]})) || conns=(4 64)
+for c in "${conns[@]}"; do
+    ((c > 0 && n % c == 0)) || { echo "N ($n) must be a multiple of every CONNECTIONS ($c)" >&2; exit 2; }
+done
 command -v perf >/dev/null || { echo "perf is not installed" >&2; exit 2; }
 events=context-switches,raw_syscalls:sys_enter
 for c in recvfrom read writev sendto write epoll_wait epoll_pwait epoll_ctl; do
